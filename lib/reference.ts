@@ -1,0 +1,388 @@
+/**
+ * Image references, parsed with the distribution reference grammar:
+ * `[domain[:port]/]path[:tag][@algorithm:hex]`, normalized as docker and podman
+ * normalize them.
+ *
+ * @module
+ */
+
+import { quote, RegistryError } from "./errors.ts";
+
+/** The registry name docker uses for Docker Hub. */
+export const DOCKER_HUB_REGISTRY = "docker.io";
+/** The host that serves Docker Hub's registry API. */
+export const DOCKER_HUB_API_HOST = "registry-1.docker.io";
+/** The tag used when a reference names neither a tag nor a digest. */
+export const DEFAULT_TAG = "latest";
+
+const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([
+  "docker.io",
+  "index.docker.io",
+  "registry-1.docker.io",
+]);
+
+/** Maximum length of a repository name, domain included (distribution's `NameTotalLengthMax`). */
+export const MAX_NAME_LENGTH = 255;
+const MAX_TAG_LENGTH = 128;
+
+const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
+const IPV6_HOST = /^\[[a-fA-F0-9:.]+(?:%[a-zA-Z0-9]+)?\]$/;
+const PORT = /^[0-9]{1,5}$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]*$/;
+const DIGEST_ALGORITHM = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/;
+
+/** Digest algorithms regkit verifies, with the length of their hex encoding. */
+const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+
+function invalid(input: string, detail: string): RegistryError {
+  return new RegistryError(
+    "INVALID_REFERENCE",
+    `Cannot parse image reference ${quote(input)}: ${detail}`,
+  );
+}
+
+/** Whether `host` (without port) is a loopback name or address. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  if (h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+}
+
+/** Splits `host[:port]` (with bracketed IPv6) into its host part. */
+export function hostOf(registry: string): string {
+  if (registry.startsWith("[")) {
+    const end = registry.indexOf("]");
+    return end === -1 ? registry : registry.slice(0, end + 1);
+  }
+  const colon = registry.lastIndexOf(":");
+  return colon === -1 ? registry : registry.slice(0, colon);
+}
+
+/**
+ * Validates a digest string `algorithm:hex`.
+ *
+ * @example
+ * ```ts
+ * import { parseDigest } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDigest("sha256:" + "a".repeat(64)).algorithm, "sha256");
+ * ```
+ * @param digest The digest, e.g. `sha256:<64 hex>`.
+ * @returns The algorithm and hex parts.
+ * @throws {RegistryError} `INVALID_REFERENCE` for an unknown algorithm or a wrong hex length.
+ */
+export function parseDigest(digest: string): { algorithm: string; hex: string } {
+  const colon = digest.indexOf(":");
+  if (colon <= 0) throw invalid(digest, "digest must be <algorithm>:<hex>");
+  const algorithm = digest.slice(0, colon);
+  const hex = digest.slice(colon + 1);
+  if (!DIGEST_ALGORITHM.test(algorithm)) {
+    throw invalid(digest, `digest algorithm ${quote(algorithm)} is malformed`);
+  }
+  const length = DIGEST_HEX_LENGTH[algorithm];
+  if (length === undefined) {
+    throw invalid(digest, `digest algorithm ${quote(algorithm)} is not supported`);
+  }
+  if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
+    throw invalid(digest, `${algorithm} digest must be ${length} lowercase hex characters`);
+  }
+  return { algorithm, hex };
+}
+
+/**
+ * A repository in a registry, without tag or digest.
+ *
+ * @example
+ * ```ts
+ * import { parseRepository } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const repo = parseRepository("quay.io/org/app");
+ * assert.equal(repo.scope("pull"), "repository:org/app:pull");
+ * ```
+ */
+export class Repository {
+  /** The registry as named in auth files, e.g. `docker.io`, `localhost:5000`. */
+  readonly registry: string;
+  /** The repository path, e.g. `library/ubuntu`. */
+  readonly repository: string;
+
+  /**
+   * Creates a repository from already-validated parts; use
+   * {@linkcode parseRepository} for untrusted input.
+   *
+   * @param registry The normalized registry.
+   * @param repository The repository path.
+   */
+  constructor(registry: string, repository: string) {
+    this.registry = registry;
+    this.repository = repository;
+  }
+
+  /** The host (and port) that serves the registry API, e.g. `registry-1.docker.io`. */
+  get apiHost(): string {
+    return this.registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : this.registry;
+  }
+
+  /** Whether the registry is on a loopback address. */
+  get isLoopback(): boolean {
+    return isLoopbackHost(hostOf(this.registry));
+  }
+
+  /** `registry/repository`, the canonical name. */
+  get name(): string {
+    return `${this.registry}/${this.repository}`;
+  }
+
+  /** The short form docker prints: `ubuntu` for `docker.io/library/ubuntu`. */
+  get familiarName(): string {
+    if (this.registry !== DOCKER_HUB_REGISTRY) return this.name;
+    return this.repository.startsWith("library/") && this.repository.split("/").length === 2
+      ? this.repository.slice("library/".length)
+      : this.repository;
+  }
+
+  /**
+   * A token scope for this repository.
+   *
+   * @param actions The actions, e.g. `pull` or `pull,push`.
+   * @returns `repository:<path>:<actions>`.
+   */
+  scope(actions = "pull"): string {
+    return `repository:${this.repository}:${actions}`;
+  }
+
+  /** The canonical name. */
+  toString(): string {
+    return this.name;
+  }
+}
+
+/**
+ * A parsed image reference. `reference` is what is fetched: the digest when
+ * there is one, else the tag.
+ *
+ * @example
+ * ```ts
+ * import { parseReference } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const ref = parseReference("ubuntu");
+ * assert.equal(String(ref), "docker.io/library/ubuntu:latest");
+ * assert.equal(ref.familiar, "ubuntu:latest");
+ * assert.equal(ref.apiHost, "registry-1.docker.io");
+ * ```
+ */
+export class Reference extends Repository {
+  /** The tag, if any (`latest` when the input had neither tag nor digest). */
+  readonly tag?: string;
+  /** The digest, if any. It wins over the tag when fetching. */
+  readonly digest?: string;
+
+  /**
+   * Creates a reference from already-validated parts; use
+   * {@linkcode parseReference} for untrusted input.
+   *
+   * @param registry The normalized registry.
+   * @param repository The repository path.
+   * @param tag The tag, if any.
+   * @param digest The digest, if any.
+   */
+  constructor(registry: string, repository: string, tag?: string, digest?: string) {
+    super(registry, repository);
+    if (tag !== undefined) this.tag = tag;
+    if (digest !== undefined) this.digest = digest;
+  }
+
+  /** What the manifest endpoint is asked for: the digest if present, else the tag. */
+  get reference(): string {
+    return this.digest ?? this.tag ?? DEFAULT_TAG;
+  }
+
+  /** The suffix after the name: `:tag`, `@digest` or `:tag@digest`. */
+  get #suffix(): string {
+    return (this.tag === undefined ? "" : `:${this.tag}`) +
+      (this.digest === undefined ? "" : `@${this.digest}`);
+  }
+
+  /** The short form docker prints, e.g. `ubuntu:latest`. */
+  get familiar(): string {
+    return this.familiarName + this.#suffix;
+  }
+
+  /** The repository alone. */
+  get repo(): Repository {
+    return new Repository(this.registry, this.repository);
+  }
+
+  /** The canonical form, e.g. `docker.io/library/ubuntu:latest`. */
+  override toString(): string {
+    return this.name + this.#suffix;
+  }
+}
+
+function parseDomain(input: string, domain: string): string {
+  let host = domain;
+  let port: string | undefined;
+  if (domain.startsWith("[")) {
+    const end = domain.indexOf("]");
+    host = domain.slice(0, end + 1);
+    const rest = domain.slice(end + 1);
+    if (end === -1 || !IPV6_HOST.test(host)) {
+      throw invalid(input, `registry ${quote(domain)} is not a valid host`);
+    }
+    if (rest !== "") {
+      if (!rest.startsWith(":")) throw invalid(input, `registry ${quote(domain)} is malformed`);
+      port = rest.slice(1);
+    }
+  } else {
+    const colon = domain.indexOf(":");
+    if (colon !== -1) {
+      host = domain.slice(0, colon);
+      port = domain.slice(colon + 1);
+    }
+    const parts = host.split(".");
+    if (host === "" || !parts.every((p) => DOMAIN_COMPONENT.test(p))) {
+      throw invalid(input, `registry ${quote(domain)} is not a valid host`);
+    }
+  }
+  if (port !== undefined && (!PORT.test(port) || Number(port) > 65535 || Number(port) === 0)) {
+    throw invalid(input, `registry port ${quote(port)} is not a port number`);
+  }
+  const lowered = host.toLowerCase();
+  if (DOCKER_HUB_ALIASES.has(lowered) && port === undefined) return DOCKER_HUB_REGISTRY;
+  return port === undefined ? lowered : `${lowered}:${port}`;
+}
+
+function splitName(input: string, name: string): [registry: string, path: string] {
+  const slash = name.indexOf("/");
+  if (slash !== -1) {
+    const first = name.slice(0, slash);
+    if (
+      first.includes(".") || first.includes(":") || first === "localhost" ||
+      first.startsWith("[") || first !== first.toLowerCase()
+    ) {
+      return [parseDomain(input, first), name.slice(slash + 1)];
+    }
+  }
+  return [DOCKER_HUB_REGISTRY, name];
+}
+
+function parsePath(input: string, registry: string, path: string): string {
+  if (path === "") throw invalid(input, "repository name is empty");
+  const components = path.split("/");
+  for (const component of components) {
+    if (component === "") throw invalid(input, "repository path has an empty component");
+    if (!PATH_COMPONENT.test(component)) {
+      const detail = component !== component.toLowerCase()
+        ? `repository ${quote(path)} must be lowercase`
+        : `repository component ${quote(component)} has invalid characters`;
+      throw invalid(input, detail);
+    }
+  }
+  if (registry === DOCKER_HUB_REGISTRY && components.length === 1) return `library/${path}`;
+  return path;
+}
+
+function stripTransport(input: string): string {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(input);
+  if (scheme === null) return input;
+  if (scheme[1].toLowerCase() !== "docker") {
+    throw invalid(input, `scheme ${quote(scheme[1] + "://")} is not supported (only docker://)`);
+  }
+  return input.slice(scheme[0].length);
+}
+
+function parseNameAndTag(input: string, body: string) {
+  // The tag is after the last ":" that follows the last "/".
+  const lastSlash = body.lastIndexOf("/");
+  const colon = body.indexOf(":", lastSlash + 1);
+  const name = colon === -1 ? body : body.slice(0, colon);
+  const tag = colon === -1 ? undefined : body.slice(colon + 1);
+  if (tag !== undefined) {
+    if (tag === "") throw invalid(input, "tag is empty");
+    if (tag.length > MAX_TAG_LENGTH) {
+      throw invalid(input, `tag is longer than ${MAX_TAG_LENGTH} characters`);
+    }
+    if (!TAG.test(tag)) throw invalid(input, `tag ${quote(tag)} has invalid characters`);
+  }
+  if (name.length > MAX_NAME_LENGTH) {
+    throw invalid(input, `repository name is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  const [registry, path] = splitName(input, name);
+  return { registry, repository: parsePath(input, registry, path), tag };
+}
+
+function checkInput(input: unknown): string {
+  if (typeof input !== "string") {
+    throw new RegistryError("INVALID_REFERENCE", "Cannot parse image reference: not a string");
+  }
+  if (input === "") throw invalid(input, "reference is empty");
+  if (/\s/.test(input)) throw invalid(input, "reference contains whitespace");
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(input)) throw invalid(input, "reference has control characters");
+  return stripTransport(input);
+}
+
+/**
+ * Parses an image reference as docker and podman do.
+ *
+ * @example Docker Hub short names
+ * ```ts
+ * import { parseReference } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseReference("alpine").repository, "library/alpine");
+ * assert.equal(parseReference("localhost:5000/app").tag, "latest");
+ * assert.equal(parseReference("docker://quay.io/org/app:1").registry, "quay.io");
+ * ```
+ * @param input The reference, e.g. `quay.io/org/app:1.2`.
+ * @returns The parsed reference with defaults applied.
+ * @throws {RegistryError} `INVALID_REFERENCE` naming the part that is wrong.
+ */
+export function parseReference(input: string): Reference {
+  const body = checkInput(input);
+  const at = body.indexOf("@");
+  const nameAndTag = at === -1 ? body : body.slice(0, at);
+  let digest: string | undefined;
+  if (at !== -1) {
+    digest = body.slice(at + 1);
+    if (digest === "") throw invalid(input, "digest is empty");
+    try {
+      parseDigest(digest);
+    } catch (error) {
+      if (error instanceof RegistryError) {
+        throw invalid(input, error.message.slice(error.message.indexOf(": ") + 2));
+      }
+      throw error;
+    }
+  }
+  const { registry, repository, tag } = parseNameAndTag(input, nameAndTag);
+  return new Reference(
+    registry,
+    repository,
+    tag ?? (digest === undefined ? DEFAULT_TAG : undefined),
+    digest,
+  );
+}
+
+/**
+ * Parses a repository name (no tag, no digest), e.g. for listing tags.
+ *
+ * @example
+ * ```ts
+ * import { parseRepository } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseRepository("ubuntu").name, "docker.io/library/ubuntu");
+ * ```
+ * @param input The repository, e.g. `quay.io/org/app`.
+ * @returns The parsed repository.
+ * @throws {RegistryError} `INVALID_REFERENCE` when `input` is not a bare repository name.
+ */
+export function parseRepository(input: string): Repository {
+  const body = checkInput(input);
+  if (body.includes("@")) throw invalid(input, "a repository takes no digest");
+  const { registry, repository, tag } = parseNameAndTag(input, body);
+  if (tag !== undefined) throw invalid(input, "a repository takes no tag");
+  return new Repository(registry, repository);
+}
