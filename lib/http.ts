@@ -1,0 +1,325 @@
+/**
+ * One logical HTTP exchange: retries with backoff, a timeout per attempt
+ * (body included), bounded bodies, manual redirects that never carry
+ * `Authorization` to another origin, and redacted debug logging.
+ *
+ * @module
+ */
+
+import { RegistryError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import {
+  backoffDelay,
+  parseRetryAfter,
+  RETRYABLE_STATUSES,
+  type RetryPolicy,
+  sleep,
+} from "./retry.ts";
+import { redactUrl } from "./_redact.ts";
+
+/** The `fetch` signature regkit calls (Deno's, with its `client` extension). */
+export type FetchFunction = (
+  input: Request | URL | string,
+  init?: RequestInit & { client?: Deno.HttpClient },
+) => Promise<Response>;
+
+/** Largest error body read (the rest is discarded). */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_REDIRECTS = 5;
+
+/** Settings shared by every exchange of one client. */
+export interface HttpSettings {
+  fetch: FetchFunction;
+  client?: Deno.HttpClient;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  userAgent: string;
+  logger: Logger;
+}
+
+/** One request. */
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Headers;
+  body?: string | URLSearchParams;
+  /** Largest successful body accepted; more is `RESPONSE_TOO_LARGE`. */
+  maxBytes: number;
+  signal?: AbortSignal;
+  /** Whether temporary failures are retried (default true). */
+  retry?: boolean;
+  /** What the request is for, used in error messages, e.g. `"quay.io/org/app:1"`. */
+  subject: string;
+}
+
+/** A complete answer: status, headers and the (bounded) body. */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+  /** The final URL after redirects. */
+  url: URL;
+  /** How many attempts were made (1 = no retry). */
+  attempts: number;
+}
+
+/** Counts of what a client sent, for tests and benchmarks. */
+export interface HttpStats {
+  /** Exchanges attempted on the wire (each retry and redirect hop counts). */
+  requests: number;
+  /** Retries made after temporary failures. */
+  retries: number;
+}
+
+class AttemptError extends Error {
+  constructor(readonly registryError: RegistryError, readonly retryable: boolean) {
+    super(registryError.message);
+  }
+}
+
+function isTlsMismatch(error: unknown): boolean {
+  const text = String(error instanceof Error ? `${error.message} ${error.cause ?? ""}` : error);
+  return /InvalidContentType|corrupt message|wrong version number|record overflow|http request to an https server|HTTP\/1\.[01] 400/i
+    .test(text);
+}
+
+function isCertificateError(error: unknown): boolean {
+  const text = String(error instanceof Error ? `${error.message} ${error.cause ?? ""}` : error);
+  return /certificate|UnknownIssuer|NotValidForName|self.signed|BadSignature/i.test(text);
+}
+
+/** Whether `error` says the server spoke plain HTTP to our TLS client. */
+export function isPlainHttpAnswer(error: unknown): boolean {
+  return error instanceof RegistryError && error.cause instanceof Error &&
+    isTlsMismatch(error.cause);
+}
+
+async function readBounded(
+  response: Response,
+  limit: number,
+  truncate: boolean,
+  subject: string,
+): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array();
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (!truncate && Number.isFinite(declared) && declared > limit) {
+    await response.body.cancel();
+    throw new RegistryError(
+      "RESPONSE_TOO_LARGE",
+      `Cannot read the answer for ${
+        JSON.stringify(subject)
+      }: ${declared} bytes exceeds the limit of ${limit}`,
+      { status: response.status },
+    );
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (size + value.byteLength > limit) {
+        await reader.cancel();
+        if (truncate) {
+          chunks.push(value.subarray(0, limit - size));
+          size = limit;
+          break;
+        }
+        throw new RegistryError(
+          "RESPONSE_TOO_LARGE",
+          `Cannot read the answer for ${JSON.stringify(subject)}: more than ${limit} bytes`,
+          { status: response.status },
+        );
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Sends requests with the client's settings. Internal plumbing. */
+export class Http {
+  readonly #settings: HttpSettings;
+  /** What was sent. */
+  readonly stats: HttpStats = { requests: 0, retries: 0 };
+
+  constructor(settings: HttpSettings) {
+    this.#settings = settings;
+  }
+
+  /** The logger. */
+  get logger(): Logger {
+    return this.#settings.logger;
+  }
+
+  /**
+   * Sends `request`, retrying temporary failures. Non-2xx answers are
+   * returned, not thrown, once retries are spent (or when not retryable).
+   */
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const { retry } = this.#settings;
+    const retries = request.retry === false ? 0 : retry.retries;
+    for (let attempt = 0;; attempt++) {
+      let retryAfterMs: number | undefined;
+      try {
+        const response = await this.#attempt(request);
+        response.attempts = attempt + 1;
+        if (!RETRYABLE_STATUSES.has(response.status) || attempt >= retries) return response;
+        retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+        const delay = backoffDelay(attempt, retry, retryAfterMs);
+        if (delay === undefined) return response; // server asks for a longer wait than we allow
+        this.#settings.logger.debug(
+          `retrying ${request.method} ${
+            redactUrl(request.url)
+          } after ${response.status} in ${delay} ms`,
+        );
+        this.stats.retries++;
+        await sleep(delay, request.signal);
+      } catch (error) {
+        if (!(error instanceof AttemptError)) throw error;
+        if (!error.retryable || attempt >= retries) throw error.registryError;
+        const delay = backoffDelay(attempt, retry) ?? 0;
+        this.#settings.logger.debug(
+          `retrying ${request.method} ${
+            redactUrl(request.url)
+          } after ${error.registryError.code} in ${delay} ms`,
+        );
+        this.stats.retries++;
+        await sleep(delay, request.signal);
+      }
+    }
+  }
+
+  async #attempt(request: HttpRequest): Promise<HttpResponse> {
+    const { fetch, client, timeoutMs, userAgent, logger } = this.#settings;
+    if (request.signal?.aborted) {
+      throw new RegistryError(
+        "ABORTED",
+        `Cannot finish ${JSON.stringify(request.subject)}: aborted`,
+      );
+    }
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+    let url = request.url;
+    let method = request.method;
+    let body = request.body;
+    const headers = new Headers(request.headers);
+    headers.set("user-agent", userAgent);
+    const authOrigin = url.origin;
+    try {
+      for (let hop = 0;; hop++) {
+        const started = logger.enabled("DEBUG") ? performance.now() : 0;
+        this.stats.requests++;
+        const init: RequestInit & { client?: Deno.HttpClient } = {
+          method,
+          headers,
+          redirect: "manual",
+          signal,
+        };
+        if (body !== undefined) init.body = body;
+        if (client !== undefined) init.client = client;
+        const response = await fetch(url, init);
+        if (logger.enabled("DEBUG")) {
+          logger.debug(
+            `${method} ${redactUrl(url)} -> ${response.status} (${
+              Math.round(performance.now() - started)
+            } ms)`,
+          );
+        }
+        const location = response.headers.get("location");
+        if (response.status >= 300 && response.status < 400 && location !== null) {
+          await response.body?.cancel();
+          if (hop >= MAX_REDIRECTS) {
+            throw new RegistryError(
+              "INVALID_RESPONSE",
+              `Cannot finish ${
+                JSON.stringify(request.subject)
+              }: more than ${MAX_REDIRECTS} redirects`,
+              { status: response.status },
+            );
+          }
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            throw new RegistryError(
+              "INVALID_RESPONSE",
+              `Cannot finish ${JSON.stringify(request.subject)}: redirect to an invalid URL`,
+              { status: response.status },
+            );
+          }
+          if (next.protocol !== "https:" && next.protocol !== "http:") {
+            throw new RegistryError(
+              "INVALID_RESPONSE",
+              `Cannot finish ${JSON.stringify(request.subject)}: redirect to a non-HTTP URL`,
+              { status: response.status },
+            );
+          }
+          if (next.origin !== authOrigin) headers.delete("authorization");
+          if (response.status === 303 || (response.status <= 302 && method === "POST")) {
+            method = method === "HEAD" ? "HEAD" : "GET";
+            body = undefined;
+          }
+          url = next;
+          continue;
+        }
+        const ok = response.status >= 200 && response.status < 300;
+        const data = method === "HEAD"
+          ? (await response.body?.cancel(), new Uint8Array())
+          : await readBounded(
+            response,
+            ok ? request.maxBytes : MAX_ERROR_BODY_BYTES,
+            !ok,
+            request.subject,
+          );
+        return { status: response.status, headers: response.headers, body: data, url, attempts: 1 };
+      }
+    } catch (error) {
+      if (error instanceof RegistryError) throw new AttemptError(error, false);
+      if (request.signal?.aborted) {
+        throw new AttemptError(
+          new RegistryError(
+            "ABORTED",
+            `Cannot finish ${JSON.stringify(request.subject)}: aborted`,
+            {
+              cause: error,
+            },
+          ),
+          false,
+        );
+      }
+      if (timeout.aborted) {
+        throw new AttemptError(
+          new RegistryError(
+            "TIMEOUT",
+            `Cannot reach ${url.host} for ${
+              JSON.stringify(request.subject)
+            }: no answer within ${timeoutMs} ms`,
+            { cause: error },
+          ),
+          true,
+        );
+      }
+      const tls = isCertificateError(error);
+      const detail = tls ? "TLS certificate not trusted" : "connection failed";
+      throw new AttemptError(
+        new RegistryError(
+          "NETWORK",
+          `Cannot reach ${url.host} for ${JSON.stringify(request.subject)}: ${detail}`,
+          { cause: error },
+        ),
+        !tls && !isTlsMismatch(error),
+      );
+    }
+  }
+}

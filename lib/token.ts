@@ -1,0 +1,393 @@
+/**
+ * The Docker token flow: realm checks, token requests (Basic, anonymous, or an
+ * OAuth2 refresh token), and a cache that shares one request among concurrent
+ * callers and renews tokens shortly before they expire.
+ *
+ * @module
+ */
+
+import { quote, RegistryError } from "./errors.ts";
+import type { Credentials } from "./credentials.ts";
+import type { Http } from "./http.ts";
+import { hostOf, isLoopbackHost } from "./reference.ts";
+import { snippet } from "./_redact.ts";
+
+/** Largest token response accepted. */
+export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+/** Shortest lifetime assumed for a token, in seconds (the token spec's default). */
+export const MIN_TOKEN_LIFETIME_SECONDS = 60;
+/** Most scopes asked for in one token request. */
+export const MAX_SCOPES_PER_TOKEN_REQUEST = 25;
+
+/**
+ * Carrier of a registry token, refreshed in place by
+ * `checkContainerImageExists` after a 401 (the seed's contract).
+ *
+ * @example
+ * ```ts
+ * import { AuthTokenWrapper } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const holder = new AuthTokenWrapper();
+ * assert.equal(holder.token, "");
+ * assert.equal(JSON.stringify(new AuthTokenWrapper("secret")), '{"token":"[redacted]"}');
+ * ```
+ */
+export class AuthTokenWrapper {
+  /** The bearer token, or `""` before the first exchange. */
+  token: string;
+
+  /**
+   * Creates a holder.
+   *
+   * @param token An initial token.
+   */
+  constructor(token = "") {
+    this.token = token;
+  }
+
+  /** Serialises without the token. */
+  toJSON(): { token: string } {
+    return { token: this.token === "" ? "" : "[redacted]" };
+  }
+
+  /** Shows the holder without the token. */
+  toString(): string {
+    return `AuthTokenWrapper(${this.token === "" ? "empty" : "[redacted]"})`;
+  }
+
+  /** Deno's inspect hook: never shows the token. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /** Node's inspect hook: never shows the token. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/** A granted token. */
+export interface TokenGrant {
+  /** The bearer token. */
+  token: string;
+  /** When the server says it was issued (ms since epoch; our clock when it did not say). */
+  issuedAt: number;
+  /** When it expires, by our clock (ms since epoch). */
+  expiresAt: number;
+  /** When to fetch a new one: shortly before `expiresAt`. */
+  renewAt: number;
+}
+
+const PRIVATE_V4 = [
+  /^10\./,
+  /^127\./,
+  /^169\.254\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^0\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+];
+
+function isPrivateHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  if (isLoopbackHost(h)) return true;
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) return PRIVATE_V4.some((re) => re.test(h));
+  if (h.includes(":")) return /^(fc|fd|fe8|fe9|fea|feb)/.test(h) || h === "::";
+  return false;
+}
+
+/**
+ * Checks that a realm may receive a token request for `registry`: a URL, https
+ * (http only on loopback or for a plain-HTTP registry on the same host), and
+ * not a private address other than the registry's own.
+ *
+ * @param realm The challenge's realm.
+ * @param registryHost The registry API host (`host[:port]`).
+ * @param subject What the token is for, for messages.
+ * @param allowHttpHost Whether plain HTTP is allowed for a host (insecure registries).
+ * @returns The realm URL.
+ * @throws {RegistryError} `REALM_REJECTED`.
+ */
+export function checkRealm(
+  realm: string,
+  registryHost: string,
+  subject: string,
+  allowHttpHost: (host: string) => boolean = () => false,
+): URL {
+  const reject = (why: string) =>
+    new RegistryError(
+      "REALM_REJECTED",
+      `Cannot authenticate for ${quote(subject)}: token realm ${why}`,
+    );
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw reject("is not a URL");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw reject(`scheme ${quote(url.protocol)} is not http(s)`);
+  }
+  if (url.username !== "" || url.password !== "") throw reject("carries user info");
+  const realmHost = url.hostname;
+  const registryName = hostOf(registryHost).replace(/^\[|\]$/g, "");
+  const sameHost = realmHost.replace(/^\[|\]$/g, "").toLowerCase() === registryName.toLowerCase() ||
+    (isLoopbackHost(realmHost) && isLoopbackHost(registryName));
+  if (
+    url.protocol === "http:" && !isLoopbackHost(realmHost) &&
+    !(sameHost && allowHttpHost(registryHost))
+  ) {
+    throw reject(`${quote(url.origin)} is plain http on a non-loopback host`);
+  }
+  if (isPrivateHost(realmHost) && !sameHost && !isPrivateHost(registryName)) {
+    throw reject(`${quote(url.origin)} is a private address unlike the registry`);
+  }
+  return url;
+}
+
+/** What a token request needs. */
+export interface TokenRequest {
+  /** The checked realm URL. */
+  realm: URL;
+  /** The challenge's service, if any. */
+  service?: string;
+  /** The scopes to ask for (one request; the `scope` parameter repeats). */
+  scopes: readonly string[];
+  /** Credentials, or `undefined` for an anonymous token. */
+  credentials?: Credentials;
+  /** What the token is for, for messages. */
+  subject: string;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+}
+
+function basicHeader(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+
+/**
+ * The `Authorization` value for Basic credentials (UTF-8, as registries expect).
+ *
+ * @param credentials Basic credentials.
+ * @returns `Basic <base64>`.
+ */
+export function basicAuthorization(credentials: Credentials): string {
+  return basicHeader(credentials.username ?? "", credentials.secret);
+}
+
+function tokenError(request: TokenRequest, status: number, body: Uint8Array): RegistryError {
+  const subject = quote(request.subject);
+  const where = request.realm.origin;
+  let detail = "";
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body));
+    const first = parsed?.errors?.[0] ?? parsed;
+    const text = first?.message ?? first?.error_description ?? first?.details ?? first?.error;
+    if (typeof text === "string") detail = `: ${snippet(text, 120)}`;
+  } catch { /* not JSON: say nothing of it */ }
+  if (status === 401) {
+    return new RegistryError(
+      "UNAUTHORIZED",
+      `Cannot get a token for ${subject} from ${where}: credentials rejected (401)${detail}`,
+      { status },
+    );
+  }
+  if (status === 403) {
+    return new RegistryError(
+      "DENIED",
+      `Cannot get a token for ${subject} from ${where}: 403 denied${detail}`,
+      {
+        status,
+      },
+    );
+  }
+  if (status === 429) {
+    return new RegistryError(
+      "TOOMANYREQUESTS",
+      `Cannot get a token for ${subject} from ${where}: rate limited (429)`,
+      { status },
+    );
+  }
+  return new RegistryError(
+    "TOKEN_EXCHANGE_FAILED",
+    `Cannot get a token for ${subject} from ${where}: answered ${status}${detail}`,
+    { status },
+  );
+}
+
+/**
+ * Asks a realm for a token: GET with Basic credentials or anonymously, or a
+ * POST `grant_type=refresh_token` form for identity tokens.
+ *
+ * @param http The sender.
+ * @param request What to ask for.
+ * @returns The grant.
+ * @throws {RegistryError} `UNAUTHORIZED`, `DENIED`, `TOOMANYREQUESTS`,
+ *   `TOKEN_EXCHANGE_FAILED`, `NETWORK`, `TIMEOUT`, `RESPONSE_TOO_LARGE`.
+ */
+export async function requestToken(http: Http, request: TokenRequest): Promise<TokenGrant> {
+  const { realm, service, scopes, credentials } = request;
+  const url = new URL(realm);
+  const headers = new Headers({ accept: "application/json" });
+  let method = "GET";
+  let body: URLSearchParams | undefined;
+  if (credentials?.kind === "identityToken") {
+    method = "POST";
+    body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: credentials.secret });
+    if (service !== undefined) body.set("service", service);
+    if (scopes.length > 0) body.set("scope", scopes.join(" "));
+    body.set("client_id", "regkit");
+    headers.set("content-type", "application/x-www-form-urlencoded");
+  } else {
+    if (service !== undefined) url.searchParams.set("service", service);
+    for (const scope of scopes) url.searchParams.append("scope", scope);
+    if (credentials?.kind === "basic") {
+      headers.set("authorization", basicAuthorization(credentials));
+    }
+  }
+  const requestInit = {
+    method,
+    url,
+    headers,
+    maxBytes: MAX_TOKEN_RESPONSE_BYTES,
+    subject: request.subject,
+    ...(body === undefined ? {} : { body }),
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+  };
+  const received = Date.now();
+  const response = await http.send(requestInit);
+  if (response.status !== 200) throw tokenError(request, response.status, response.body);
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(response.body));
+  } catch {
+    throw new RegistryError(
+      "TOKEN_EXCHANGE_FAILED",
+      `Cannot get a token for ${
+        quote(request.subject)
+      } from ${realm.origin}: the answer is not JSON`,
+      { status: 200 },
+    );
+  }
+  const token = typeof parsed?.token === "string" && parsed.token !== ""
+    ? parsed.token
+    : typeof parsed?.access_token === "string" && parsed.access_token !== ""
+    ? parsed.access_token
+    : undefined;
+  if (token === undefined) {
+    throw new RegistryError(
+      "TOKEN_EXCHANGE_FAILED",
+      `Cannot get a token for ${
+        quote(request.subject)
+      } from ${realm.origin}: the answer has no token`,
+      { status: 200 },
+    );
+  }
+  const expiresIn = typeof parsed.expires_in === "number" && Number.isFinite(parsed.expires_in)
+    ? Math.max(MIN_TOKEN_LIFETIME_SECONDS, parsed.expires_in)
+    : MIN_TOKEN_LIFETIME_SECONDS;
+  const issued = typeof parsed.issued_at === "string" ? Date.parse(parsed.issued_at) : NaN;
+  const lifetimeMs = expiresIn * 1000;
+  return {
+    token,
+    issuedAt: Number.isNaN(issued) ? received : issued,
+    expiresAt: received + lifetimeMs,
+    renewAt: received + lifetimeMs - Math.min(30_000, lifetimeMs * 0.1),
+  };
+}
+
+interface Slot {
+  promise: Promise<TokenGrant>;
+  grant?: TokenGrant;
+}
+
+/**
+ * Tokens by (identity, realm, service, scope). A grant for several scopes is
+ * filed under each; concurrent callers share the pending request.
+ */
+export class TokenCache {
+  readonly #slots = new Map<string, Slot>();
+
+  #key(identity: string, realm: string, service: string | undefined, scope: string): string {
+    return `${identity}\u0000${realm}\u0000${service ?? ""}\u0000${scope}`;
+  }
+
+  #usable(slot: Slot | undefined, now: number): slot is Slot {
+    return slot !== undefined && (slot.grant === undefined || slot.grant.renewAt > now);
+  }
+
+  /**
+   * Returns a token covering `scope`, fetching one (for `scope` alone) when
+   * none is cached or pending.
+   */
+  async get(
+    identity: string,
+    realm: string,
+    service: string | undefined,
+    scope: string,
+    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+    options: { force?: boolean } = {},
+  ): Promise<string> {
+    const key = this.#key(identity, realm, service, scope);
+    const slot = this.#slots.get(key);
+    if (!options.force && this.#usable(slot, Date.now())) return (await slot.promise).token;
+    return (await this.#start(identity, realm, service, [scope], fetchGrant)).token;
+  }
+
+  /**
+   * Starts token requests for every scope not already covered, in batches of
+   * {@linkcode MAX_SCOPES_PER_TOKEN_REQUEST}. Failures are left for `get` to
+   * report.
+   */
+  prefetch(
+    identity: string,
+    realm: string,
+    service: string | undefined,
+    scopes: readonly string[],
+    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+  ): void {
+    const now = Date.now();
+    const missing = [...new Set(scopes)].filter((scope) =>
+      !this.#usable(this.#slots.get(this.#key(identity, realm, service, scope)), now)
+    );
+    for (let i = 0; i < missing.length; i += MAX_SCOPES_PER_TOKEN_REQUEST) {
+      this.#start(
+        identity,
+        realm,
+        service,
+        missing.slice(i, i + MAX_SCOPES_PER_TOKEN_REQUEST),
+        fetchGrant,
+      )
+        .catch(() => {});
+    }
+  }
+
+  #start(
+    identity: string,
+    realm: string,
+    service: string | undefined,
+    scopes: readonly string[],
+    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+  ): Promise<TokenGrant> {
+    const slot: Slot = { promise: fetchGrant(scopes) };
+    const keys = scopes.map((scope) => this.#key(identity, realm, service, scope));
+    for (const key of keys) this.#slots.set(key, slot);
+    slot.promise.then(
+      (grant) => {
+        slot.grant = grant;
+      },
+      () => {
+        for (const key of keys) if (this.#slots.get(key) === slot) this.#slots.delete(key);
+      },
+    );
+    return slot.promise;
+  }
+
+  /** Forgets every token. */
+  clear(): void {
+    this.#slots.clear();
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * Registry requests with authentication: one `GET /v2/` ping per registry
+ * learns its scheme and challenge, after which every request carries its
+ * token up front (no 401 round trip); a 401 still triggers one token renewal
+ * and one retry.
+ *
+ * @module
+ */
+
+import { quote, RegistryError } from "./errors.ts";
+import { type AuthChallenge, selectChallenge } from "./challenge.ts";
+import type { Credentials, ResolvedCredentials } from "./credentials.ts";
+import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
+import type { Logger } from "./log.ts";
+import { hostOf, type Repository } from "./reference.ts";
+import {
+  basicAuthorization,
+  checkRealm,
+  requestToken,
+  TokenCache,
+  type TokenGrant,
+} from "./token.ts";
+
+/** What the transport knows about one registry. */
+export interface RegistryEndpoint {
+  /** `https://host[:port]` or `http://…` for loopback and insecure registries. */
+  base: URL;
+  /** The registry's challenge, if it sent one. */
+  challenge?: AuthChallenge;
+}
+
+/** Settings for a {@linkcode Transport}. */
+export interface TransportSettings {
+  http: Http;
+  logger: Logger;
+  /** Resolves credentials for a repository (`undefined` = anonymous). */
+  credentialsFor: (repository: Repository) => Promise<ResolvedCredentials | undefined>;
+  /** Hosts (`host` or `host:port`) that may be reached over plain HTTP. */
+  insecureRegistries: ReadonlySet<string>;
+}
+
+/** A request to a registry API path. */
+export interface RegistryRequest {
+  method: "GET" | "HEAD";
+  /** Path and query, e.g. `/v2/org/app/manifests/1.0`, or an absolute URL on the registry. */
+  path: string;
+  /** The `Accept` header. */
+  accept?: string;
+  /** Largest successful body accepted. */
+  maxBytes: number;
+  /** Token actions (default `pull`). */
+  actions?: string;
+  /** What the request is for, for messages. */
+  subject: string;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+  /**
+   * Seed mode: send exactly this `Authorization` (or none) and return a 401 as
+   * is, without answering the challenge.
+   */
+  manualAuthorization?: string | null;
+}
+
+function identityOf(resolved: ResolvedCredentials | undefined): string {
+  if (resolved === undefined) return "anonymous";
+  const { source, credentials } = resolved;
+  return [source.type, source.path ?? "", source.key ?? "", source.helper ?? "", credentials.kind]
+    .join("\u0000");
+}
+
+/** Sends authenticated registry requests. Internal plumbing for the client. */
+export class Transport {
+  readonly #settings: TransportSettings;
+  readonly #endpoints = new Map<string, Promise<RegistryEndpoint>>();
+  readonly #credentials = new Map<string, Promise<ResolvedCredentials | undefined>>();
+  readonly #tokens = new TokenCache();
+  #tokenRequests = 0;
+
+  constructor(settings: TransportSettings) {
+    this.#settings = settings;
+  }
+
+  /** Token requests made so far. */
+  get tokenRequests(): number {
+    return this.#tokenRequests;
+  }
+
+  #httpAllowed(apiHost: string, loopback: boolean): boolean {
+    const insecure = this.#settings.insecureRegistries;
+    return loopback || insecure.has(apiHost) || insecure.has(hostOf(apiHost));
+  }
+
+  /** Credentials for `repository`, resolved once per repository. */
+  credentials(repository: Repository): Promise<ResolvedCredentials | undefined> {
+    const key = repository.name;
+    let pending = this.#credentials.get(key);
+    if (pending === undefined) {
+      pending = this.#settings.credentialsFor(repository);
+      this.#credentials.set(key, pending);
+      pending.catch(() => this.#credentials.delete(key));
+    }
+    return pending;
+  }
+
+  /**
+   * Learns the registry's scheme and challenge with one `GET /v2/`, shared by
+   * every caller; a failed ping is not remembered.
+   */
+  endpoint(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
+    const host = repository.apiHost;
+    let pending = this.#endpoints.get(host);
+    if (pending === undefined) {
+      pending = this.#ping(repository, signal);
+      this.#endpoints.set(host, pending);
+      pending.catch(() => this.#endpoints.delete(host));
+    }
+    return pending;
+  }
+
+  async #ping(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
+    const host = repository.apiHost;
+    const subject = host;
+    const attempt = async (scheme: "https" | "http") => {
+      const url = new URL(`${scheme}://${host}/v2/`);
+      const response = await this.#settings.http.send({
+        method: "GET",
+        url,
+        maxBytes: 64 * 1024,
+        subject,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return { url, response };
+    };
+    let result: { url: URL; response: HttpResponse };
+    try {
+      result = await attempt("https");
+    } catch (error) {
+      if (!isPlainHttpAnswer(error)) throw error;
+      if (!this.#httpAllowed(host, repository.isLoopback)) {
+        throw new RegistryError(
+          "INSECURE_REGISTRY",
+          `Cannot reach ${
+            quote(host)
+          } over https: it answers plain HTTP; allow it with the insecureRegistries option (--insecure-registry ${host})`,
+          { cause: error },
+        );
+      }
+      this.#settings.logger.debug(`${host} answers plain HTTP; using http://`);
+      result = await attempt("http");
+    }
+    const { url, response } = result;
+    const endpoint: RegistryEndpoint = { base: new URL(url.origin) };
+    if (response.status === 401) {
+      const challenge = selectChallenge(response.headers.get("www-authenticate"));
+      if (challenge !== undefined) endpoint.challenge = challenge;
+    } else if (response.status >= 500 || response.status === 429) {
+      throw new RegistryError(
+        response.status === 429 ? "TOOMANYREQUESTS" : "UNEXPECTED_STATUS",
+        `Cannot reach the registry API at ${quote(host)}: answered ${response.status}`,
+        { status: response.status },
+      );
+    }
+    return endpoint;
+  }
+
+  #fetchGrant(
+    endpoint: RegistryEndpoint,
+    realm: URL,
+    credentials: Credentials | undefined,
+    subject: string,
+    signal?: AbortSignal,
+  ): (scopes: readonly string[]) => Promise<TokenGrant> {
+    return (scopes) => {
+      this.#tokenRequests++;
+      this.#settings.logger.debug(`token request to ${realm.origin} for ${scopes.length} scope(s)`);
+      return requestToken(this.#settings.http, {
+        realm,
+        scopes,
+        subject,
+        ...(endpoint.challenge?.service === undefined
+          ? {}
+          : { service: endpoint.challenge.service }),
+        ...(credentials === undefined ? {} : { credentials }),
+        ...(signal === undefined ? {} : { signal }),
+      });
+    };
+  }
+
+  #realm(endpoint: RegistryEndpoint, repository: Repository, subject: string): URL {
+    const challenge = endpoint.challenge!;
+    if (challenge.realm === undefined) {
+      throw new RegistryError(
+        "REALM_REJECTED",
+        `Cannot authenticate for ${quote(subject)}: the Bearer challenge names no realm`,
+      );
+    }
+    return checkRealm(
+      challenge.realm,
+      repository.apiHost,
+      subject,
+      (host) => this.#httpAllowed(host, false),
+    );
+  }
+
+  async #authorization(
+    endpoint: RegistryEndpoint,
+    repository: Repository,
+    resolved: ResolvedCredentials | undefined,
+    scopes: readonly string[],
+    subject: string,
+    options: { force?: boolean; signal?: AbortSignal } = {},
+  ): Promise<string | undefined> {
+    const credentials = resolved?.credentials;
+    if (credentials?.kind === "registryToken") return `Bearer ${credentials.secret}`;
+    const challenge = endpoint.challenge;
+    if (challenge === undefined) return undefined;
+    if (challenge.scheme === "basic") {
+      return credentials?.kind === "basic" ? basicAuthorization(credentials) : undefined;
+    }
+    const realm = this.#realm(endpoint, repository, subject);
+    const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, subject, options.signal);
+    const identity = identityOf(resolved);
+    if (scopes.length === 1) {
+      const token = await this.#tokens.get(
+        identity,
+        realm.href,
+        challenge.service,
+        scopes[0],
+        fetchGrant,
+        { force: options.force ?? false },
+      );
+      return `Bearer ${token}`;
+    }
+    return `Bearer ${(await fetchGrant(scopes)).token}`;
+  }
+
+  /**
+   * Fetches tokens for many repositories in few requests (the `scope`
+   * parameter repeats), so the requests that follow need no token request.
+   * Failures are left for the requests themselves to report.
+   */
+  async prepare(repositories: readonly Repository[], signal?: AbortSignal): Promise<void> {
+    const byHost = new Map<string, Repository[]>();
+    for (const repository of repositories) {
+      const list = byHost.get(repository.apiHost) ?? [];
+      list.push(repository);
+      byHost.set(repository.apiHost, list);
+    }
+    await Promise.all([...byHost.values()].map(async (repos) => {
+      let endpoint: RegistryEndpoint;
+      let realm: URL;
+      try {
+        endpoint = await this.endpoint(repos[0], signal);
+        if (endpoint.challenge?.scheme !== "bearer") return;
+        realm = this.#realm(endpoint, repos[0], repos[0].name);
+      } catch {
+        return;
+      }
+      const groups = new Map<string, { credentials?: Credentials; scopes: string[] }>();
+      await Promise.all(repos.map(async (repo) => {
+        let resolved: ResolvedCredentials | undefined;
+        try {
+          resolved = await this.credentials(repo);
+        } catch {
+          return;
+        }
+        if (resolved?.credentials.kind === "registryToken") return;
+        const identity = identityOf(resolved);
+        const group = groups.get(identity) ??
+          (resolved === undefined
+            ? { scopes: [] }
+            : { credentials: resolved.credentials, scopes: [] });
+        group.scopes.push(repo.scope("pull"));
+        groups.set(identity, group);
+      }));
+      for (const [identity, group] of groups) {
+        this.#tokens.prefetch(
+          identity,
+          realm.href,
+          endpoint.challenge.service,
+          group.scopes,
+          this.#fetchGrant(
+            endpoint,
+            realm,
+            group.credentials,
+            `${repos[0].registry} (batch)`,
+            signal,
+          ),
+        );
+      }
+    }));
+  }
+
+  /**
+   * Sends a request to `repository`'s registry with authorization, answering
+   * one 401 challenge with a fresh token.
+   */
+  async request(repository: Repository, request: RegistryRequest): Promise<HttpResponse> {
+    const { signal, subject } = request;
+    const endpoint = await this.endpoint(repository, signal);
+    const url = new URL(request.path, endpoint.base);
+    if (url.origin !== endpoint.base.origin) {
+      throw new RegistryError(
+        "INVALID_RESPONSE",
+        `Cannot follow a link for ${quote(subject)}: it leaves the registry`,
+      );
+    }
+    const send = (authorization: string | undefined) => {
+      const headers = new Headers();
+      if (request.accept !== undefined) headers.set("accept", request.accept);
+      if (authorization !== undefined) headers.set("authorization", authorization);
+      return this.#settings.http.send({
+        method: request.method,
+        url,
+        headers,
+        maxBytes: request.maxBytes,
+        subject,
+        ...(signal === undefined ? {} : { signal }),
+      });
+    };
+    if (request.manualAuthorization !== undefined) {
+      return await send(request.manualAuthorization ?? undefined);
+    }
+    const resolved = await this.credentials(repository);
+    const scope = repository.scope(request.actions ?? "pull");
+    const sent = await this.#authorization(endpoint, repository, resolved, [scope], subject, {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const response = await send(sent);
+    if (response.status !== 401) return response;
+
+    // One more try with what this 401 asks for.
+    const challenge = selectChallenge(response.headers.get("www-authenticate"));
+    if (challenge === undefined) return response;
+    if (
+      endpoint.challenge === undefined || endpoint.challenge.scheme !== challenge.scheme ||
+      endpoint.challenge.realm !== challenge.realm ||
+      endpoint.challenge.service !== challenge.service
+    ) {
+      endpoint.challenge = challenge;
+    }
+    let scopes = [scope];
+    if (challenge.error === "insufficient_scope" && challenge.scopes.length > 0) {
+      scopes = challenge.scopes;
+    }
+    const retried = await this.#authorization(endpoint, repository, resolved, scopes, subject, {
+      force: true,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (retried === undefined || (retried === sent && challenge.scheme === "basic")) {
+      return response;
+    }
+    this.#settings.logger.debug(`answering the ${challenge.scheme} challenge for ${subject} once`);
+    return await send(retried);
+  }
+
+  /**
+   * Answers a `WWW-Authenticate` header with a token, as the seed's
+   * `authenticate_to_registry` did.
+   */
+  async tokenFor(repository: Repository, header: string, subject: string): Promise<string> {
+    const challenge = selectChallenge(header);
+    if (challenge === undefined || challenge.scheme !== "bearer") {
+      throw new RegistryError(
+        "TOKEN_EXCHANGE_FAILED",
+        `Cannot get a token for ${
+          quote(subject)
+        }: the challenge is not a Bearer challenge with a realm`,
+      );
+    }
+    const endpoint: RegistryEndpoint = {
+      base: new URL(`https://${repository.apiHost}`),
+      challenge,
+    };
+    const realm = this.#realm(endpoint, repository, subject);
+    const resolved = await this.credentials(repository);
+    if (resolved?.credentials.kind === "registryToken") return resolved.credentials.secret;
+    const scopes = challenge.scopes.length > 0 ? challenge.scopes : [repository.scope("pull")];
+    const grant = await this.#fetchGrant(endpoint, realm, resolved?.credentials, subject)(scopes);
+    return grant.token;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * regkit: a container-registry client for Deno. It answers "does this image
+ * exist, what is its digest, which credentials reach it?" the way podman,
+ * skopeo and docker would, with one round trip per check after a registry's
+ * first contact.
+ *
+ * - Credentials come from explicit options, podman's `auth.json`, docker's
+ *   `config.json` or a credential helper, in containers-auth.json(5) order,
+ *   reading only what Deno's permissions allow.
+ * - The Docker token flow is cached and batched; retries, time-outs and
+ *   redirects are handled without ever sending a secret where it doesn't belong.
+ *
+ * @example Parse a reference (runs anywhere)
+ * ```ts
+ * import { parseReference } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ *
+ * const ref = parseReference("ubuntu:24.04");
+ * assert.equal(String(ref), "docker.io/library/ubuntu:24.04");
+ * assert.equal(ref.apiHost, "registry-1.docker.io");
+ * ```
+ *
+ * @example Check images (defined, not run: it needs a registry)
+ * ```ts
+ * import { ContainerRegistryClient } from "@regkit/regkit";
+ *
+ * async function main() {
+ *   await using client = new ContainerRegistryClient();
+ *   for await (const r of client.existsMany(["quay.io/org/app:1", "quay.io/org/app:2"])) {
+ *     console.log(r.status, r.reference, r.status === "present" ? r.digest : "");
+ *   }
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export {
+  isRegistryError,
+  REGISTRY_ERROR_CODES,
+  type RegistryDiagnostic,
+  RegistryError,
+  type RegistryErrorCode,
+  type RegistryErrorOptions,
+} from "./lib/errors.ts";
+export {
+  LOG_LEVELS,
+  type LogHandler,
+  type LogLevel,
+  type LogRecord,
+  parseLogLevel,
+} from "./lib/log.ts";
+export {
+  DEFAULT_TAG,
+  DOCKER_HUB_API_HOST,
+  DOCKER_HUB_REGISTRY,
+  parseDigest,
+  parseReference,
+  parseRepository,
+  Reference,
+  Repository,
+} from "./lib/reference.ts";
+export {
+  AUTH_FILES,
+  type CredentialExplanation,
+  type CredentialKind,
+  type CredentialOptions,
+  Credentials,
+  type CredentialSource,
+  explainCredentials,
+  permittedEnv,
+  resolveCredentials,
+  type ResolvedCredentials,
+  type SkippedCandidate,
+} from "./lib/credentials.ts";
+export {
+  type AuthFileContent,
+  defaultLoginAuthFile,
+  expandPath,
+  parseAuthFile,
+  removeCredentials,
+  storeCredentials,
+} from "./lib/auth_file.ts";
+export { type HelperAnswer, runCredentialHelper } from "./lib/credential_helper.ts";
+export {
+  type AuthChallenge,
+  type Challenge,
+  parseChallenges,
+  selectChallenge,
+} from "./lib/challenge.ts";
+export { type Link, parseLinkHeader } from "./lib/link.ts";
+export { parseRetryAfter, type RetryOptions } from "./lib/retry.ts";
+export { AuthTokenWrapper } from "./lib/token.ts";
+export type { FetchFunction } from "./lib/http.ts";
+export {
+  type ClientStats,
+  ContainerRegistryClient,
+  type ContainerRegistryClientOptions,
+  type ExistsManyOptions,
+  type ExistsResult,
+  type ImageInspection,
+  MANIFEST_ACCEPT,
+  type ManifestResult,
+  type OperationOptions,
+  parsePlatform,
+  type Platform,
+  type PlatformOptions,
+} from "./lib/client.ts";
