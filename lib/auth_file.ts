@@ -1,0 +1,885 @@
+/**
+ * Auth files: where podman and docker keep registry credentials, how their
+ * paths are found, how they are parsed, and how an entry is looked up for an
+ * image reference (containers-auth.json(5), then docker's `config.json`).
+ *
+ * Nothing here reads environment variables or files on its own: `env` and
+ * file contents are passed in, so every function is testable with fixtures.
+ *
+ * @module
+ */
+
+import { quote, RegistryError } from "./errors.ts";
+import { DOCKER_HUB_REGISTRY, type Repository } from "./reference.ts";
+
+export type { Repository };
+
+/**
+ * Reads an environment variable. `undefined` means unset, empty or not
+ * permitted; a function may also throw (e.g. `Deno.errors.NotCapable`), which
+ * counts as "not permitted".
+ */
+export type EnvReader = (name: string) => string | undefined;
+
+/** What a {@linkcode Credentials} value holds. */
+export type CredentialKind = "basic" | "identityToken" | "registryToken";
+
+const REDACTED = "[REDACTED]";
+
+/**
+ * Registry credentials: a username and password, an identity token (an
+ * OAuth2 refresh token exchanged for access tokens) or a registry token (a
+ * bearer token used as is).
+ *
+ * The secret lives in a private field and never shows when the value is
+ * logged, inspected, stringified or serialised as JSON.
+ *
+ * @example Secrets stay out of logs
+ * ```ts
+ * import { Credentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const credentials = Credentials.basic("me", "s3cret");
+ * assert.equal(credentials.secret, "s3cret");
+ * assert.ok(!JSON.stringify(credentials).includes("s3cret"));
+ * assert.ok(!Deno.inspect(credentials).includes("s3cret"));
+ * assert.ok(!String(credentials).includes("s3cret"));
+ * ```
+ */
+export class Credentials {
+  /** What the secret is: a password, an identity token or a registry token. */
+  readonly kind: CredentialKind;
+  /** The username, if any (identity tokens may have one; registry tokens have none). */
+  readonly username?: string;
+  readonly #secret: string;
+
+  private constructor(kind: CredentialKind, secret: string, username?: string) {
+    this.kind = kind;
+    if (username !== undefined) this.username = username;
+    this.#secret = secret;
+  }
+
+  /**
+   * Username and password credentials (HTTP Basic, or a token request).
+   *
+   * @example
+   * ```ts
+   * import { Credentials } from "@regkit/regkit";
+   * import assert from "node:assert/strict";
+   * assert.equal(Credentials.basic("me", "pw").kind, "basic");
+   * ```
+   * @param username The username; not empty.
+   * @param password The password.
+   * @returns The credentials.
+   * @throws {TypeError} When `username` is empty or either is not a string.
+   */
+  static basic(username: string, password: string): Credentials {
+    if (typeof username !== "string" || username === "") {
+      throw new TypeError("Cannot create credentials: username must be a non-empty string");
+    }
+    if (typeof password !== "string") {
+      throw new TypeError("Cannot create credentials: password must be a string");
+    }
+    return new Credentials("basic", password, username);
+  }
+
+  /**
+   * An identity token: an OAuth2 refresh token exchanged at the registry's
+   * token endpoint (docker's `identitytoken`, a helper's `<token>` answer).
+   *
+   * @example
+   * ```ts
+   * import { Credentials } from "@regkit/regkit";
+   * import assert from "node:assert/strict";
+   * assert.equal(Credentials.identityToken("refresh").kind, "identityToken");
+   * ```
+   * @param token The refresh token; not empty.
+   * @param username The account name, if known.
+   * @returns The credentials.
+   * @throws {TypeError} When `token` is empty or not a string.
+   */
+  static identityToken(token: string, username?: string): Credentials {
+    if (typeof token !== "string" || token === "") {
+      throw new TypeError("Cannot create credentials: token must be a non-empty string");
+    }
+    return new Credentials("identityToken", token, username === "" ? undefined : username);
+  }
+
+  /**
+   * A registry token: a bearer token sent as is (docker's `registrytoken`).
+   *
+   * @example
+   * ```ts
+   * import { Credentials } from "@regkit/regkit";
+   * import assert from "node:assert/strict";
+   * assert.equal(Credentials.registryToken("bearer").kind, "registryToken");
+   * ```
+   * @param token The bearer token; not empty.
+   * @returns The credentials.
+   * @throws {TypeError} When `token` is empty or not a string.
+   */
+  static registryToken(token: string): Credentials {
+    if (typeof token !== "string" || token === "") {
+      throw new TypeError("Cannot create credentials: token must be a non-empty string");
+    }
+    return new Credentials("registryToken", token);
+  }
+
+  /**
+   * The password, identity token or registry token. Read it only to send it.
+   *
+   * @example
+   * ```ts
+   * import { Credentials } from "@regkit/regkit";
+   * import assert from "node:assert/strict";
+   * assert.equal(Credentials.registryToken("t").secret, "t");
+   * ```
+   */
+  get secret(): string {
+    return this.#secret;
+  }
+
+  /**
+   * A redacted JSON form: kind and username, the secret replaced.
+   *
+   * @returns `{ kind, username?, secret: "[REDACTED]" }`.
+   */
+  toJSON(): { kind: CredentialKind; username?: string; secret: string } {
+    return this.username === undefined
+      ? { kind: this.kind, secret: REDACTED }
+      : { kind: this.kind, username: this.username, secret: REDACTED };
+  }
+
+  /**
+   * A redacted description, e.g. `Credentials(basic, username "me")`.
+   *
+   * @returns The description, without the secret.
+   */
+  toString(): string {
+    const user = this.username === undefined ? "" : `, username ${quote(this.username)}`;
+    return `Credentials(${this.kind}${user}, secret ${REDACTED})`;
+  }
+
+  /**
+   * What `Deno.inspect` and `console.log` show: the redacted description.
+   *
+   * @returns The redacted description.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * What Node's `util.inspect` shows: the redacted description.
+   *
+   * @returns The redacted description.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * The auth files regkit searches, in order, as `${VAR}` patterns
+ * (containers-auth.json(5), then docker). An explicit `authFile` option comes
+ * before all of them and is then the only file read.
+ *
+ * 1. `${REGISTRY_AUTH_FILE}`: when set, the only file read.
+ * 2. `${XDG_RUNTIME_DIR}/containers/auth.json`
+ * 3. `${XDG_CONFIG_HOME}/containers/auth.json`, used when `XDG_CONFIG_HOME` is
+ *    set and permitted; otherwise
+ * 4. `${HOME}/.config/containers/auth.json`
+ * 5. `${DOCKER_CONFIG}/config.json`, used when `DOCKER_CONFIG` is set and
+ *    permitted; otherwise
+ * 6. `${HOME}/.docker/config.json`
+ * 7. `${HOME}/.dockercfg`: legacy format, registries at the top level.
+ *
+ * A pattern whose variable is unset, empty or not permitted
+ * (`--allow-env`) is skipped; regkit never prompts for a permission.
+ *
+ * @example The search order
+ * ```ts
+ * import { AUTH_FILES } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * assert.equal(AUTH_FILES[0], "${REGISTRY_AUTH_FILE}");
+ * assert.equal(AUTH_FILES.at(-1), "${HOME}/.dockercfg");
+ * ```
+ */
+export const AUTH_FILES: readonly string[] = Object.freeze([
+  "${REGISTRY_AUTH_FILE}",
+  "${XDG_RUNTIME_DIR}/containers/auth.json",
+  "${XDG_CONFIG_HOME}/containers/auth.json",
+  "${HOME}/.config/containers/auth.json",
+  "${DOCKER_CONFIG}/config.json",
+  "${HOME}/.docker/config.json",
+  "${HOME}/.dockercfg",
+]);
+
+/** Patterns that are only used when the primary one before them is skipped. */
+const FALLBACK_OF: Readonly<Record<string, string>> = {
+  "${HOME}/.config/containers/auth.json": "XDG_CONFIG_HOME",
+  "${HOME}/.docker/config.json": "DOCKER_CONFIG",
+};
+
+const LEGACY_PATTERN = "${HOME}/.dockercfg";
+
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** The outcome of reading one variable: its value, or why it cannot be used. */
+type VariableState = { value: string } | { reason: string };
+
+function readVariable(name: string, env: EnvReader, defaultEnv: boolean): VariableState {
+  let value: string | undefined;
+  try {
+    value = env(name);
+  } catch {
+    return { reason: `$${name} is not permitted (--allow-env)` };
+  }
+  if (value !== undefined && value !== "") return { value };
+  if (defaultEnv && !envPermitted(name)) {
+    return { reason: `$${name} is not permitted (--allow-env)` };
+  }
+  return { reason: `$${name} is unset or empty` };
+}
+
+function envPermitted(name: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The default {@linkcode EnvReader}: `Deno.env.get` for variables whose `env`
+ * permission is already granted, `undefined` for the others. It never prompts
+ * and never throws.
+ *
+ * @example
+ * ```ts
+ * import { permittedEnv } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const home = permittedEnv("HOME");
+ * assert.ok(home === undefined || typeof home === "string");
+ * ```
+ * @param name The variable name.
+ * @returns The value, or `undefined` when unset or not permitted.
+ */
+export function permittedEnv(name: string): string | undefined {
+  if (!envPermitted(name)) return undefined;
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function expandWithReason(
+  pattern: string,
+  env: EnvReader,
+  defaultEnv: boolean,
+): { path: string } | { reason: string } {
+  let reason: string | undefined;
+  const path = pattern.replace(VARIABLE, (_match, braced?: string, bare?: string) => {
+    const name = (braced ?? bare)!;
+    if (reason !== undefined) return "";
+    const state = readVariable(name, env, defaultEnv);
+    if ("reason" in state) {
+      reason = state.reason;
+      return "";
+    }
+    return state.value;
+  });
+  return reason === undefined ? { path } : { reason };
+}
+
+/**
+ * Expands `${VAR}` and `$VAR` in an auth-file path pattern.
+ *
+ * @example
+ * ```ts
+ * import { expandPath } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const env = (name: string) => name === "HOME" ? "/home/me" : undefined;
+ * assert.equal(expandPath("${HOME}/.docker/config.json", env), "/home/me/.docker/config.json");
+ * assert.equal(expandPath("$DOCKER_CONFIG/config.json", env), undefined);
+ * ```
+ * @param pattern The pattern, e.g. `${HOME}/.docker/config.json`.
+ * @param env Reads a variable; `undefined` or a thrown error means it cannot be used.
+ * @returns The path, or `undefined` when a variable is unset, empty or not
+ *   permitted, meaning the candidate is skipped.
+ */
+export function expandPath(pattern: string, env: EnvReader): string | undefined {
+  const result = expandWithReason(pattern, env, env === permittedEnv);
+  return "path" in result ? result.path : undefined;
+}
+
+/** Options for {@linkcode candidateAuthFiles} and {@linkcode defaultLoginAuthFile}. */
+export interface AuthFileOptions {
+  /**
+   * An explicit auth file (`--authfile`), used literally. When given, it is
+   * the only file read.
+   */
+  authFile?: string;
+  /**
+   * Reads environment variables.
+   *
+   * @default {permittedEnv}
+   */
+  env?: EnvReader;
+}
+
+/** One auth file candidate, as {@linkcode candidateAuthFiles} lists it. */
+export interface AuthFileCandidate {
+  /** The pattern from {@linkcode AUTH_FILES}, or the explicit path. */
+  pattern: string;
+  /** The expanded path, unless the candidate is skipped. */
+  path?: string;
+  /** Why the candidate is skipped (never a variable's value). */
+  skipped?: string;
+  /** Whether the file uses the legacy `.dockercfg` format. */
+  legacy?: boolean;
+}
+
+/**
+ * Lists the auth files to search, in order, with expanded paths or the reason
+ * each one is skipped.
+ *
+ * @example The same list, as explainCredentials reports it
+ * ```ts
+ * import { explainCredentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const explanation = await explainCredentials("alpine", {
+ *   env: (name) => name === "HOME" ? "/home/me" : undefined,
+ *   readTextFile: () => Promise.reject(new Deno.errors.NotFound()),
+ * });
+ * assert.deepEqual(explanation.skipped.map((s) => s.candidate), [
+ *   "${REGISTRY_AUTH_FILE}",
+ *   "${XDG_RUNTIME_DIR}/containers/auth.json",
+ *   "${XDG_CONFIG_HOME}/containers/auth.json",
+ *   "/home/me/.config/containers/auth.json",
+ *   "${DOCKER_CONFIG}/config.json",
+ *   "/home/me/.docker/config.json",
+ *   "/home/me/.dockercfg",
+ * ]);
+ * ```
+ * @param options The explicit auth file and the environment.
+ * @returns Every candidate, skipped ones included.
+ */
+export function candidateAuthFiles(options: AuthFileOptions = {}): AuthFileCandidate[] {
+  const { authFile, env = permittedEnv } = options;
+  if (authFile !== undefined) {
+    if (typeof authFile !== "string" || authFile === "") {
+      throw new TypeError(`Cannot use option "authFile": expected a non-empty path`);
+    }
+    return [{ pattern: authFile, path: authFile }];
+  }
+  const defaultEnv = env === permittedEnv;
+  const candidates: AuthFileCandidate[] = [];
+  const used = new Set<string>();
+  let previousExpanded = false;
+  for (const pattern of AUTH_FILES) {
+    const primary = FALLBACK_OF[pattern];
+    if (primary !== undefined) {
+      if (previousExpanded) {
+        previousExpanded = false;
+        candidates.push({ pattern, skipped: `used only when $${primary} is unset` });
+        continue;
+      }
+    }
+    const result = expandWithReason(pattern, env, defaultEnv);
+    previousExpanded = "path" in result;
+    const candidate: AuthFileCandidate = { pattern };
+    if (pattern === LEGACY_PATTERN) candidate.legacy = true;
+    if ("reason" in result) {
+      candidate.skipped = result.reason;
+    } else if (used.has(result.path)) {
+      candidate.skipped = "same file as an earlier candidate";
+    } else {
+      candidate.path = result.path;
+      used.add(result.path);
+    }
+    candidates.push(candidate);
+    if (pattern === AUTH_FILES[0] && candidate.path !== undefined) return candidates;
+  }
+  return candidates;
+}
+
+/**
+ * The file `login` writes to, as podman chooses it: `--authfile`, else
+ * `$REGISTRY_AUTH_FILE`, else `${XDG_RUNTIME_DIR}/containers/auth.json`, else
+ * `${XDG_CONFIG_HOME:-$HOME/.config}/containers/auth.json`.
+ *
+ * @example
+ * ```ts
+ * import { defaultLoginAuthFile } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const env = (name: string) => name === "HOME" ? "/home/me" : undefined;
+ * assert.equal(defaultLoginAuthFile({ env }), "/home/me/.config/containers/auth.json");
+ * ```
+ * @param options The explicit auth file and the environment.
+ * @returns The path, or `undefined` when no variable it needs can be used.
+ */
+export function defaultLoginAuthFile(options: AuthFileOptions = {}): string | undefined {
+  const candidates = candidateAuthFiles(options);
+  return candidates.find((c) => c.path !== undefined && !c.pattern.includes("docker"))?.path;
+}
+
+/** The parsed, validated content of one auth file. */
+export interface AuthFileContent {
+  /** The file's path, for messages. */
+  path: string;
+  /** Whether the file uses the legacy `.dockercfg` format. */
+  legacy: boolean;
+  /**
+   * Credentials by key, in file order; `undefined` for placeholders (`{}`) and
+   * entries without usable fields.
+   */
+  auths: ReadonlyMap<string, Credentials | undefined>;
+  /** `credHelpers`: helper name (without `docker-credential-`) by registry key. */
+  credHelpers: ReadonlyMap<string, string>;
+  /** `credsStore`: the helper for every registry, if set. */
+  credsStore?: string;
+}
+
+/** Options for {@linkcode parseAuthFile}. */
+export interface ParseAuthFileOptions {
+  /**
+   * Whether the file is a legacy `.dockercfg`: registries at the top level,
+   * without an `auths` wrapper.
+   *
+   * @default {false}
+   */
+  legacy?: boolean;
+}
+
+const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function invalid(path: string, detail: string, cause?: unknown): RegistryError {
+  return new RegistryError(
+    "AUTH_FILE_INVALID",
+    `Cannot use auth file ${quote(path)}: ${detail}`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function optionalString(
+  path: string,
+  key: string,
+  entry: Record<string, unknown>,
+  field: string,
+): string | undefined {
+  const value = entry[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") {
+    throw invalid(path, `field ${quote(field)} of entry ${quote(key)} is not a string`);
+  }
+  return value === "" ? undefined : value;
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+function decodeAuth(path: string, key: string, auth: string): [string, string] {
+  let text: string;
+  try {
+    text = UTF8.decode(Uint8Array.fromBase64(auth.trim()));
+  } catch {
+    throw invalid(path, `field "auth" of entry ${quote(key)} is not base64-encoded UTF-8`);
+  }
+  const colon = text.indexOf(":");
+  if (colon === -1) {
+    throw invalid(path, `field "auth" of entry ${quote(key)} is not "username:password"`);
+  }
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}
+
+function parseEntry(path: string, key: string, entry: unknown): Credentials | undefined {
+  if (!isObject(entry)) throw invalid(path, `entry ${quote(key)} is not an object`);
+  const auth = optionalString(path, key, entry, "auth");
+  let username = optionalString(path, key, entry, "username");
+  let password = optionalString(path, key, entry, "password");
+  const identityToken = optionalString(path, key, entry, "identitytoken");
+  const registryToken = optionalString(path, key, entry, "registrytoken");
+  if (auth !== undefined) {
+    const [user, pass] = decodeAuth(path, key, auth);
+    username = user === "" ? undefined : user;
+    password = pass === "" ? undefined : pass;
+  }
+  if (registryToken !== undefined) return Credentials.registryToken(registryToken);
+  if (identityToken !== undefined) return Credentials.identityToken(identityToken, username);
+  if (username !== undefined && password !== undefined) {
+    return Credentials.basic(username, password);
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates an auth file (`auth.json`, `config.json` or the legacy
+ * `.dockercfg`). Every entry is checked, as docker does, so a broken entry
+ * fails every lookup in that file. A file without `auths` has no entries;
+ * an empty file is an empty object.
+ *
+ * Entries: `auth` (base64 `username:password`, split at the first `:`),
+ * `username`/`password`, `identitytoken` (an OAuth2 refresh token) and
+ * `registrytoken` (a bearer token used as is). `registrytoken` wins over
+ * `identitytoken`, which wins over a password.
+ *
+ * @example
+ * ```ts
+ * import { parseAuthFile } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const text = JSON.stringify({ auths: { "quay.io": { auth: btoa("me:pa:ss") } } });
+ * const content = parseAuthFile("/tmp/auth.json", text);
+ * assert.equal(content.auths.get("quay.io")?.secret, "pa:ss");
+ * ```
+ * @param path The file's path, used in error messages.
+ * @param text The file's content.
+ * @param options Whether the file is in the legacy format.
+ * @returns The validated content.
+ * @throws {RegistryError} `AUTH_FILE_INVALID` naming the path and key (never a
+ *   value) for malformed JSON, `auths` that is not an object, invalid base64,
+ *   `auth` without `:`, or a field of the wrong type.
+ */
+export function parseAuthFile(
+  path: string,
+  text: string,
+  options: ParseAuthFileOptions = {},
+): AuthFileContent {
+  const { legacy = false } = options;
+  let data: unknown;
+  if (text.trim() === "") {
+    data = {};
+  } else {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // The parser's message may quote the content: leave it out.
+      throw invalid(path, "not valid JSON");
+    }
+  }
+  if (!isObject(data)) throw invalid(path, "not a JSON object");
+  const auths = new Map<string, Credentials | undefined>();
+  const credHelpers = new Map<string, string>();
+  const content: AuthFileContent = { path, legacy, auths, credHelpers };
+  const entries = legacy ? data : data.auths;
+  if (entries !== undefined && entries !== null || legacy) {
+    if (!isObject(entries)) throw invalid(path, `"auths" is not an object`);
+    for (const [key, entry] of Object.entries(entries)) {
+      auths.set(key, parseEntry(path, key, entry));
+    }
+  }
+  if (legacy) return content;
+  if (data.credHelpers !== undefined && data.credHelpers !== null) {
+    if (!isObject(data.credHelpers)) throw invalid(path, `"credHelpers" is not an object`);
+    for (const [key, helper] of Object.entries(data.credHelpers)) {
+      if (typeof helper !== "string" || !HELPER_NAME.test(helper)) {
+        throw invalid(path, `"credHelpers" entry ${quote(key)} is not a helper name`);
+      }
+      credHelpers.set(key, helper);
+    }
+  }
+  if (data.credsStore !== undefined && data.credsStore !== null && data.credsStore !== "") {
+    if (typeof data.credsStore !== "string" || !HELPER_NAME.test(data.credsStore)) {
+      throw invalid(path, `"credsStore" is not a helper name`);
+    }
+    content.credsStore = data.credsStore;
+  }
+  return content;
+}
+
+const DOCKER_HUB_KEY_ALIASES: ReadonlySet<string> = new Set([
+  "docker.io",
+  "index.docker.io",
+  "registry-1.docker.io",
+]);
+
+/**
+ * Normalizes an auth-file key: drops `http://`/`https://`, a trailing `/`,
+ * a trailing `/v1` or `/v2` API path, lowercases the host and maps Docker Hub
+ * aliases to `docker.io`.
+ */
+function normalizeKey(key: string): string {
+  let rest = key.replace(/^https?:\/\//i, "");
+  rest = rest.replace(/\/+$/, "").replace(/\/v[12]$/i, "").replace(/\/+$/, "");
+  const slash = rest.indexOf("/");
+  let host = (slash === -1 ? rest : rest.slice(0, slash)).toLowerCase();
+  if (DOCKER_HUB_KEY_ALIASES.has(host)) host = DOCKER_HUB_REGISTRY;
+  return slash === -1 ? host : host + rest.slice(slash);
+}
+
+/**
+ * The keys to try for a repository, most specific first: `host/a/b`,
+ * `host/a`, `host`.
+ */
+function candidateKeys(repository: Repository): string[] {
+  const parts = repository.repository.split("/");
+  const keys: string[] = [];
+  for (let n = parts.length; n > 0; n--) {
+    keys.push(`${repository.registry}/${parts.slice(0, n).join("/")}`);
+  }
+  keys.push(repository.registry);
+  return keys;
+}
+
+/**
+ * The file keys that match a repository, in lookup order: exact keys most
+ * specific first, then keys that match after normalization (URL forms,
+ * `/v1/` paths, Docker Hub aliases), most specific first.
+ */
+function matchingKeys(keys: Iterable<string>, repository: Repository): string[] {
+  const fileKeys = [...keys];
+  const wanted = candidateKeys(repository);
+  const result: string[] = [];
+  for (const key of wanted) if (fileKeys.includes(key)) result.push(key);
+  for (const key of wanted) {
+    for (const fileKey of fileKeys) {
+      if (!result.includes(fileKey) && normalizeKey(fileKey) === key) result.push(fileKey);
+    }
+  }
+  return result;
+}
+
+/** A credential entry found by {@linkcode lookupAuthEntry}. */
+export interface AuthEntryMatch {
+  /** The key as written in the file, e.g. `quay.io/org` or `https://index.docker.io/v1/`. */
+  key: string;
+  /** The entry's credentials. */
+  credentials: Credentials;
+}
+
+/**
+ * Finds the `auths` entry for a repository: keys most specific first
+ * (`host/a/b`, `host/a`, `host`), then normalized keys (`https://host`,
+ * `host/v1/`, Docker Hub aliases). Placeholders (`{}`) are skipped.
+ *
+ * @example Docker Hub keys in URL form, as resolveCredentials looks them up
+ * ```ts
+ * import { resolveCredentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const text = JSON.stringify({
+ *   auths: { "https://index.docker.io/v1/": { auth: btoa("me:secret") } },
+ * });
+ * const resolved = await resolveCredentials("ubuntu", {
+ *   authFile: "config.json",
+ *   readTextFile: () => Promise.resolve(text),
+ * });
+ * assert.equal(resolved?.source.key, "https://index.docker.io/v1/");
+ * ```
+ * @param content A parsed auth file.
+ * @param repository The reference or repository to find credentials for.
+ * @returns The matching key and credentials, or `undefined`.
+ */
+export function lookupAuthEntry(
+  content: AuthFileContent,
+  repository: Repository,
+): AuthEntryMatch | undefined {
+  for (const key of matchingKeys(content.auths.keys(), repository)) {
+    const credentials = content.auths.get(key);
+    if (credentials !== undefined) return { key, credentials };
+  }
+  return undefined;
+}
+
+/** A credential helper found by {@linkcode lookupCredentialHelper}. */
+export interface CredentialHelperMatch {
+  /** The `credHelpers` key, or `undefined` for `credsStore`. */
+  key?: string;
+  /** The helper name, without `docker-credential-`. */
+  helper: string;
+}
+
+/**
+ * Finds the `credHelpers` entry for a repository (namespace keys most
+ * specific first, then the host, then normalized keys).
+ *
+ * @example A helper configured for a namespace (defined, not run)
+ * ```ts
+ * import { resolveCredentials } from "@regkit/regkit";
+ * async function viaHelper() {
+ *   const text = JSON.stringify({ credHelpers: { "quay.io/org": "secretservice" } });
+ *   return await resolveCredentials("quay.io/org/app", {
+ *     authFile: "config.json",
+ *     readTextFile: () => Promise.resolve(text),
+ *   });
+ * }
+ * ```
+ * @param content A parsed auth file.
+ * @param repository The reference or repository.
+ * @returns The key and helper name, or `undefined` when no key matches.
+ */
+export function lookupCredentialHelper(
+  content: AuthFileContent,
+  repository: Repository,
+): CredentialHelperMatch | undefined {
+  const [key] = matchingKeys(content.credHelpers.keys(), repository);
+  return key === undefined ? undefined : { key, helper: content.credHelpers.get(key)! };
+}
+
+/**
+ * The server URL a credential helper is asked about: the registry host, or
+ * `https://index.docker.io/v1/` for Docker Hub, as docker does.
+ *
+ * @example What a helper is asked for Docker Hub
+ * ```ts
+ * import { resolveCredentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const asked: string[] = [];
+ * await resolveCredentials("alpine", {
+ *   authFile: "config.json",
+ *   readTextFile: () => Promise.resolve(JSON.stringify({ credsStore: "desktop" })),
+ *   runHelper: (_helper, serverUrl) => {
+ *     asked.push(serverUrl);
+ *     return Promise.resolve(undefined);
+ *   },
+ * });
+ * assert.deepEqual(asked, ["https://index.docker.io/v1/"]);
+ * ```
+ * @param registry The normalized registry, e.g. `quay.io` or `docker.io`.
+ * @returns The server URL.
+ */
+export function helperServerUrl(registry: string): string {
+  return registry === DOCKER_HUB_REGISTRY ? "https://index.docker.io/v1/" : registry;
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+function encodeAuth(username: string, password: string): string {
+  return new TextEncoder().encode(`${username}:${password}`).toBase64();
+}
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  if (slash === -1) return ".";
+  return slash === 0 ? "/" : path.slice(0, slash);
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+async function readForUpdate(path: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = UTF8.decode(await Deno.readFile(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof TypeError) throw invalid(path, "not valid UTF-8");
+    if (error instanceof Deno.errors.IsADirectory) throw invalid(path, "is a directory");
+    throw invalid(path, "cannot be read", error);
+  }
+  if (text.trim() === "") return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw invalid(path, "not valid JSON");
+  }
+  if (!isObject(data)) throw invalid(path, "not a JSON object");
+  if (data.auths !== undefined && data.auths !== null && !isObject(data.auths)) {
+    throw invalid(path, `"auths" is not an object`);
+  }
+  return data;
+}
+
+async function writeAtomically(path: string, data: Record<string, unknown>): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = `${dir}/.${basename(path)}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temp, JSON.stringify(data, null, "\t") + "\n", {
+      createNew: true,
+      mode: 0o600,
+    });
+    if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw new RegistryError("AUTH_FILE_INVALID", `Cannot write auth file ${quote(path)}`, {
+      cause: error,
+    });
+  }
+}
+
+const CREDENTIAL_FIELDS = ["auth", "username", "password", "identitytoken", "registrytoken"];
+
+/**
+ * Stores `username:password` for a registry in an auth file, as
+ * `podman login` does: every other entry and field is kept, the file is
+ * written to a temporary file in the same directory (mode 0600) and renamed
+ * over the original, and a missing directory is created (mode 0700).
+ *
+ * @example Storing a login (defined, not run)
+ * ```ts
+ * import { storeCredentials } from "@regkit/regkit";
+ * async function login(path: string, password: string) {
+ *   await storeCredentials(path, "quay.io", "me", password);
+ * }
+ * ```
+ * @param path The auth file.
+ * @param registry The key to write, as given (e.g. `quay.io` or `quay.io/org`).
+ * @param username The username.
+ * @param password The password.
+ * @returns Resolves once the file is replaced.
+ * @throws {RegistryError} `AUTH_FILE_INVALID` when the existing file cannot be
+ *   read or parsed (it is then left unchanged), or the new one cannot be written.
+ */
+export async function storeCredentials(
+  path: string,
+  registry: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  if (typeof registry !== "string" || registry === "") {
+    throw new TypeError("Cannot store credentials: registry is empty");
+  }
+  if (typeof username !== "string" || username === "" || typeof password !== "string") {
+    throw new TypeError("Cannot store credentials: username and password are required");
+  }
+  const data = (await readForUpdate(path)) ?? {};
+  const auths = isObject(data.auths) ? data.auths : {};
+  const previous = isObject(auths[registry]) ? auths[registry] : {};
+  const entry: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(previous)) {
+    if (!CREDENTIAL_FIELDS.includes(field)) entry[field] = value;
+  }
+  entry.auth = encodeAuth(username, password);
+  auths[registry] = entry;
+  data.auths = auths;
+  await writeAtomically(path, data);
+}
+
+/**
+ * Removes a registry's entry from an auth file, as `podman logout` does.
+ * Keys that name the same registry in URL form (`https://quay.io`) are
+ * removed too; every other entry and field is kept, and the file is replaced
+ * atomically. A missing file has nothing to remove.
+ *
+ * @example Logging out (defined, not run)
+ * ```ts
+ * import { removeCredentials } from "@regkit/regkit";
+ * async function logout(path: string): Promise<boolean> {
+ *   return await removeCredentials(path, "quay.io");
+ * }
+ * ```
+ * @param path The auth file.
+ * @param registry The key to remove, e.g. `quay.io`.
+ * @returns `true` if an entry was removed.
+ * @throws {RegistryError} `AUTH_FILE_INVALID` when the file cannot be read,
+ *   parsed or written.
+ */
+export async function removeCredentials(path: string, registry: string): Promise<boolean> {
+  const data = await readForUpdate(path);
+  if (data === undefined || !isObject(data.auths)) return false;
+  const wanted = normalizeKey(registry);
+  const keys = Object.keys(data.auths).filter((key) =>
+    key === registry || normalizeKey(key) === wanted
+  );
+  if (keys.length === 0) return false;
+  for (const key of keys) delete data.auths[key];
+  await writeAtomically(path, data);
+  return true;
+}

@@ -1,0 +1,440 @@
+/**
+ * Credential resolution: explicit credentials, then each auth file in
+ * {@linkcode AUTH_FILES} order (credential helpers included); nothing found
+ * means anonymous access.
+ *
+ * Environment variables and files are only used when their permission is
+ * already granted; anything else is skipped with a DEBUG log record, never a
+ * permission prompt.
+ *
+ * @module
+ */
+
+import { quote, RegistryError } from "./errors.ts";
+import { Logger } from "./log.ts";
+import { parseReference, type Reference, Repository } from "./reference.ts";
+import {
+  AUTH_FILES,
+  type AuthFileContent,
+  candidateAuthFiles,
+  type CredentialKind,
+  Credentials,
+  type EnvReader,
+  helperServerUrl,
+  lookupAuthEntry,
+  lookupCredentialHelper,
+  parseAuthFile,
+  permittedEnv,
+} from "./auth_file.ts";
+import { type HelperAnswer, runCredentialHelper } from "./credential_helper.ts";
+
+export { AUTH_FILES, type CredentialKind, Credentials, type EnvReader, permittedEnv };
+export type { HelperAnswer, Reference, Repository };
+
+/** Where resolved credentials came from. */
+export interface CredentialSource {
+  /** `explicit` options, an auth `file`, a credential `helper`, or `anonymous`. */
+  type: "explicit" | "file" | "helper" | "anonymous";
+  /** The auth file (for `file`, and for `helper` the file that named it). */
+  path?: string;
+  /** The auth-file key that matched, e.g. `quay.io/org` (`credsStore` has none). */
+  key?: string;
+  /** The helper name without `docker-credential-` (for `helper`). */
+  helper?: string;
+}
+
+/** A candidate that was not used, and why. */
+export interface SkippedCandidate {
+  /** The pattern, path or helper command that was skipped. */
+  candidate: string;
+  /** Why, without values or secrets, e.g. `$XDG_RUNTIME_DIR is not permitted (--allow-env)`. */
+  reason: string;
+}
+
+/** What {@linkcode explainCredentials} reports. Contains no secret. */
+export interface CredentialExplanation {
+  /** The reference, canonical form. */
+  reference: string;
+  /** The registry, e.g. `docker.io`. */
+  registry: string;
+  /** Where the credentials came from (`anonymous` when none). */
+  source: CredentialSource;
+  /** The kind of credentials, when found. */
+  kind?: CredentialKind;
+  /** The username, when found and known. */
+  username?: string;
+  /** The expanded paths of the auth files that were read, in order. */
+  searched: string[];
+  /** The candidates (files, helpers) that were skipped, and why. */
+  skipped: SkippedCandidate[];
+}
+
+/** Credentials and where they came from. */
+export interface ResolvedCredentials {
+  /** The credentials. */
+  credentials: Credentials;
+  /** Where they came from. */
+  source: CredentialSource;
+}
+
+/** Options for {@linkcode resolveCredentials} and {@linkcode explainCredentials}. */
+export interface CredentialOptions {
+  /**
+   * An explicit username; requires `password`, and then no file is read.
+   *
+   * @default {undefined}
+   */
+  username?: string;
+  /**
+   * An explicit password; requires `username`.
+   *
+   * @default {undefined}
+   */
+  password?: string;
+  /**
+   * An explicit auth file (`--authfile`). When given it is the only file read
+   * (as `$REGISTRY_AUTH_FILE` is); the path is used literally.
+   *
+   * @default {undefined}
+   */
+  authFile?: string;
+  /**
+   * Reads environment variables. A function may return `undefined` or throw
+   * for variables it must not read.
+   *
+   * @default {permittedEnv} (only variables whose `env` permission is granted)
+   */
+  env?: EnvReader;
+  /**
+   * Reads an auth file; throw `Deno.errors.NotFound` for a missing file. When
+   * given, no read permission is queried.
+   *
+   * @default Deno.readFile decoded as strict UTF-8, after checking that the
+   *   `read` permission is granted.
+   */
+  readTextFile?: (path: string) => Promise<string>;
+  /**
+   * Runs a credential helper. When given, no run permission is queried.
+   *
+   * @default {runCredentialHelper} (after checking that the `run` permission is granted)
+   */
+  runHelper?: (
+    helper: string,
+    serverUrl: string,
+    options: { timeoutMs: number },
+  ) => Promise<HelperAnswer | undefined>;
+  /**
+   * Milliseconds before a credential helper is killed.
+   *
+   * @default {10000}
+   */
+  helperTimeoutMs?: number;
+  /**
+   * Receives a DEBUG record for every skipped candidate (no values, no secrets).
+   *
+   * @default {new Logger()} (discards everything)
+   */
+  logger?: Logger;
+}
+
+interface Trace {
+  searched: string[];
+  skipped: SkippedCandidate[];
+  logger: Logger;
+}
+
+function skip(trace: Trace, candidate: string, reason: string): void {
+  trace.skipped.push({ candidate, reason });
+  trace.logger.debug(`Skipping credential source ${quote(candidate)}: ${reason}`);
+}
+
+function toRepository(reference: Reference | Repository | string): Repository {
+  if (reference instanceof Repository) return reference;
+  if (typeof reference === "string") return parseReference(reference);
+  throw new TypeError("Cannot resolve credentials: expected a reference or a string");
+}
+
+function readPermitted(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+function runPermitted(command: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "run", command }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+async function defaultReadTextFile(path: string): Promise<string> {
+  const bytes = await Deno.readFile(path);
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new RegistryError("AUTH_FILE_INVALID", `Cannot use auth file ${quote(path)}: not UTF-8`);
+  }
+}
+
+/** Reads one auth file: its text, or `undefined` when it is skipped. */
+async function readAuthFile(
+  path: string,
+  options: CredentialOptions,
+  trace: Trace,
+): Promise<string | undefined> {
+  const injected = options.readTextFile;
+  if (injected === undefined && !readPermitted(path)) {
+    skip(trace, path, "the read permission is not granted (--allow-read)");
+    return undefined;
+  }
+  try {
+    return await (injected ?? defaultReadTextFile)(path);
+  } catch (error) {
+    if (error instanceof RegistryError) throw error;
+    if (error instanceof Deno.errors.NotFound) {
+      skip(trace, path, "the file does not exist");
+      return undefined;
+    }
+    if (error instanceof Deno.errors.NotCapable) {
+      skip(trace, path, "the read permission is not granted (--allow-read)");
+      return undefined;
+    }
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new RegistryError(
+        "AUTH_FILE_INVALID",
+        `Cannot use auth file ${quote(path)}: it is a directory`,
+      );
+    }
+    throw new RegistryError(
+      "AUTH_FILE_INVALID",
+      `Cannot use auth file ${quote(path)}: cannot be read`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function fromAnswer(answer: HelperAnswer): Credentials | undefined {
+  if (answer.secret === "") return undefined;
+  if (answer.username === "<token>") return Credentials.identityToken(answer.secret);
+  if (answer.username === "") return undefined;
+  return Credentials.basic(answer.username, answer.secret);
+}
+
+async function askHelper(
+  helper: string,
+  registry: string,
+  options: CredentialOptions,
+  trace: Trace,
+): Promise<Credentials | undefined> {
+  const command = `docker-credential-${helper}`;
+  const timeoutMs = options.helperTimeoutMs ?? 10_000;
+  let answer: HelperAnswer | undefined;
+  if (options.runHelper !== undefined) {
+    answer = await options.runHelper(helper, helperServerUrl(registry), { timeoutMs });
+  } else {
+    if (!runPermitted(command)) {
+      skip(trace, command, "the run permission is not granted (--allow-run)");
+      return undefined;
+    }
+    answer = await runCredentialHelper(helper, helperServerUrl(registry), {
+      timeoutMs,
+      logger: trace.logger,
+    });
+  }
+  const credentials = answer === undefined ? undefined : fromAnswer(answer);
+  if (credentials === undefined) skip(trace, command, "credentials not found");
+  return credentials;
+}
+
+async function fromFile(
+  content: AuthFileContent,
+  repository: Repository,
+  options: CredentialOptions,
+  trace: Trace,
+): Promise<ResolvedCredentials | undefined> {
+  const path = content.path;
+  const helperMatch = lookupCredentialHelper(content, repository);
+  if (helperMatch !== undefined) {
+    const credentials = await askHelper(helperMatch.helper, repository.registry, options, trace);
+    if (credentials !== undefined) {
+      return {
+        credentials,
+        source: { type: "helper", path, key: helperMatch.key!, helper: helperMatch.helper },
+      };
+    }
+  }
+  if (content.credsStore !== undefined) {
+    const helper = content.credsStore;
+    const credentials = await askHelper(helper, repository.registry, options, trace);
+    if (credentials !== undefined) {
+      return { credentials, source: { type: "helper", path, helper } };
+    }
+  }
+  const entry = lookupAuthEntry(content, repository);
+  if (entry !== undefined) {
+    return { credentials: entry.credentials, source: { type: "file", path, key: entry.key } };
+  }
+  trace.logger.debug(`No credentials for ${quote(repository.registry)} in ${quote(path)}`);
+  return undefined;
+}
+
+function explicitCredentials(options: CredentialOptions): Credentials | undefined {
+  const { username, password } = options;
+  if (username === undefined && password === undefined) return undefined;
+  if (username === undefined || password === undefined) {
+    throw new TypeError(
+      `Cannot use options "username" and "password": both are required, got only ${
+        username === undefined ? '"password"' : '"username"'
+      }`,
+    );
+  }
+  if (typeof username !== "string" || username === "") {
+    throw new TypeError(`Cannot use option "username": expected a non-empty string`);
+  }
+  if (typeof password !== "string") {
+    throw new TypeError(`Cannot use option "password": expected a string`);
+  }
+  return Credentials.basic(username, password);
+}
+
+function checkOptions(options: CredentialOptions): void {
+  const { helperTimeoutMs } = options;
+  if (
+    helperTimeoutMs !== undefined &&
+    (typeof helperTimeoutMs !== "number" || !Number.isFinite(helperTimeoutMs) ||
+      helperTimeoutMs <= 0)
+  ) {
+    throw new RangeError(
+      `Cannot use option "helperTimeoutMs": expected a positive number, got ${
+        String(helperTimeoutMs)
+      }`,
+    );
+  }
+}
+
+async function resolve(
+  repository: Repository,
+  options: CredentialOptions,
+  trace: Trace,
+): Promise<ResolvedCredentials | undefined> {
+  checkOptions(options);
+  const explicit = explicitCredentials(options);
+  if (explicit !== undefined) return { credentials: explicit, source: { type: "explicit" } };
+  for (const candidate of candidateAuthFiles({ authFile: options.authFile, env: options.env })) {
+    if (candidate.path === undefined) {
+      skip(trace, candidate.pattern, candidate.skipped ?? "skipped");
+      continue;
+    }
+    const text = await readAuthFile(candidate.path, options, trace);
+    if (text === undefined) continue;
+    trace.searched.push(candidate.path);
+    const content = parseAuthFile(candidate.path, text, { legacy: candidate.legacy ?? false });
+    const found = await fromFile(content, repository, options, trace);
+    if (found !== undefined) return found;
+  }
+  trace.logger.debug(`No credentials for ${quote(repository.registry)}: anonymous access`);
+  return undefined;
+}
+
+/**
+ * Finds the credentials for a reference, in order: explicit `username` and
+ * `password`; the explicit `authFile`, else `$REGISTRY_AUTH_FILE`, as the
+ * only file; else each file in {@linkcode AUTH_FILES}. Within a file,
+ * `credHelpers` (most specific key first), then `credsStore`, then `auths`
+ * (most specific key first, then URL forms and Docker Hub aliases). The first
+ * file that yields credentials wins.
+ *
+ * @example Explicit credentials
+ * ```ts
+ * import { resolveCredentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const resolved = await resolveCredentials("quay.io/org/app:1", {
+ *   username: "me",
+ *   password: "s3cret",
+ * });
+ * assert.equal(resolved?.source.type, "explicit");
+ * assert.equal(resolved?.credentials.username, "me");
+ * ```
+ * @example From an auth file
+ * ```ts
+ * import { resolveCredentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const auth = { auths: { "quay.io/org": { auth: btoa("me:s3cret") } } };
+ * const resolved = await resolveCredentials("quay.io/org/app:1", {
+ *   authFile: "/run/auth.json",
+ *   readTextFile: () => Promise.resolve(JSON.stringify(auth)),
+ * });
+ * assert.deepEqual(resolved?.source, { type: "file", path: "/run/auth.json", key: "quay.io/org" });
+ * assert.equal(resolved?.credentials.secret, "s3cret");
+ * ```
+ * @param reference The image reference or repository.
+ * @param options Explicit credentials, auth file, and injected side effects.
+ * @returns The credentials and their source, or `undefined` for anonymous access.
+ * @throws {TypeError} When only one of `username` and `password` is given.
+ * @throws {RangeError} When `helperTimeoutMs` is not a positive number.
+ * @throws {RegistryError} `INVALID_REFERENCE` for a bad reference string;
+ *   `AUTH_FILE_INVALID` naming the file and key for a malformed auth file;
+ *   `CREDENTIAL_HELPER_FAILED` naming the helper when it is missing, fails,
+ *   answers badly or hangs.
+ */
+export async function resolveCredentials(
+  reference: Reference | Repository | string,
+  options: CredentialOptions = {},
+): Promise<ResolvedCredentials | undefined> {
+  const trace: Trace = { searched: [], skipped: [], logger: options.logger ?? new Logger() };
+  return await resolve(toRepository(reference), options, trace);
+}
+
+/**
+ * Resolves credentials as {@linkcode resolveCredentials} does and reports
+ * where they came from, which files were read and what was skipped, without
+ * any secret.
+ *
+ * @example
+ * ```ts
+ * import { explainCredentials } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const explanation = await explainCredentials("alpine", {
+ *   env: (name) => name === "HOME" ? "/home/me" : undefined,
+ *   readTextFile: () => Promise.reject(new Deno.errors.NotFound()),
+ * });
+ * assert.equal(explanation.source.type, "anonymous");
+ * assert.equal(explanation.registry, "docker.io");
+ * assert.ok(explanation.skipped.some((s) => s.candidate === "${XDG_RUNTIME_DIR}/containers/auth.json"));
+ * ```
+ * @param reference The image reference or repository.
+ * @param options As for {@linkcode resolveCredentials}.
+ * @returns The explanation.
+ * @throws {TypeError} When only one of `username` and `password` is given.
+ * @throws {RangeError} When `helperTimeoutMs` is not a positive number.
+ * @throws {RegistryError} As {@linkcode resolveCredentials} does.
+ */
+export async function explainCredentials(
+  reference: Reference | Repository | string,
+  options: CredentialOptions = {},
+): Promise<CredentialExplanation> {
+  const repository = toRepository(reference);
+  const trace: Trace = { searched: [], skipped: [], logger: options.logger ?? new Logger() };
+  const resolved = await resolve(repository, options, trace);
+  const explanation: CredentialExplanation = {
+    reference: repository.toString(),
+    registry: repository.registry,
+    source: resolved?.source ?? { type: "anonymous" },
+    searched: trace.searched,
+    skipped: trace.skipped,
+  };
+  if (resolved !== undefined) {
+    explanation.kind = resolved.credentials.kind;
+    if (resolved.credentials.username !== undefined) {
+      explanation.username = resolved.credentials.username;
+    }
+  }
+  return explanation;
+}
