@@ -45,6 +45,7 @@ export {
 } from "./lib/errors.ts";
 export {
   LOG_LEVELS,
+  Logger,
   type LogHandler,
   type LogLevel,
   type LogRecord,
@@ -75,13 +76,20 @@ export {
 } from "./lib/credentials.ts";
 export {
   type AuthFileContent,
+  type AuthFileOptions,
   defaultLoginAuthFile,
+  type EnvReader,
   expandPath,
   parseAuthFile,
+  type ParseAuthFileOptions,
   removeCredentials,
   storeCredentials,
 } from "./lib/auth_file.ts";
-export { type HelperAnswer, runCredentialHelper } from "./lib/credential_helper.ts";
+export {
+  type CredentialHelperOptions,
+  type HelperAnswer,
+  runCredentialHelper,
+} from "./lib/credential_helper.ts";
 export {
   type AuthChallenge,
   type Challenge,

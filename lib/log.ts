@@ -46,12 +46,27 @@ export function parseLogLevel(value: string): LogLevel {
   return level as LogLevel;
 }
 
-/** Filters records by level and hands them to a handler. Internal plumbing. */
+/**
+ * Filters records by level and hands them to a handler.
+ *
+ * @example
+ * ```ts
+ * import { Logger, type LogRecord } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * const records: LogRecord[] = [];
+ * const logger = new Logger("INFO", (r) => records.push(r));
+ * logger.debug("dropped");
+ * logger.warn("kept");
+ * assert.deepEqual(records, [{ level: "WARNING", message: "kept" }]);
+ * ```
+ */
 export class Logger {
   readonly #threshold: number;
   readonly #handler: LogHandler | undefined;
 
   /**
+   * Creates a logger.
+   *
    * @param level The least severe level to pass on.
    * @param handler Where records go; none means nowhere.
    */
@@ -60,32 +75,58 @@ export class Logger {
     this.#handler = handler;
   }
 
-  /** Whether records of `level` are passed on (use to skip building costly messages). */
+  /**
+   * Whether records of `level` are passed on (use to skip building costly messages).
+   *
+   * @param level The level.
+   * @returns `true` when a handler exists and `level` is at or above the threshold.
+   */
   enabled(level: LogLevel): boolean {
     return this.#handler !== undefined && LOG_LEVELS.indexOf(level) >= this.#threshold;
   }
 
-  /** Passes on a record if its level is enabled. */
+  /**
+   * Passes on a record if its level is enabled.
+   *
+   * @param level The level.
+   * @param message The message, never a secret.
+   */
   log(level: LogLevel, message: string): void {
     if (this.enabled(level)) this.#handler!({ level, message });
   }
 
-  /** Logs at DEBUG. */
+  /**
+   * Logs at DEBUG.
+   *
+   * @param message The message, never a secret.
+   */
   debug(message: string): void {
     this.log("DEBUG", message);
   }
 
-  /** Logs at INFO. */
+  /**
+   * Logs at INFO.
+   *
+   * @param message The message, never a secret.
+   */
   info(message: string): void {
     this.log("INFO", message);
   }
 
-  /** Logs at WARNING. */
+  /**
+   * Logs at WARNING.
+   *
+   * @param message The message, never a secret.
+   */
   warn(message: string): void {
     this.log("WARNING", message);
   }
 
-  /** Logs at ERROR. */
+  /**
+   * Logs at ERROR.
+   *
+   * @param message The message, never a secret.
+   */
   error(message: string): void {
     this.log("ERROR", message);
   }
