@@ -288,6 +288,26 @@ export function parsePlatform(value: string): Platform {
   return variant === undefined ? { os, architecture } : { os, architecture, variant };
 }
 
+/** Checks that `pem` holds at least one well-formed certificate block; Deno accepts anything. */
+function checkPemCertificates(pem: string, index: number): void {
+  const blocks = typeof pem === "string"
+    ? [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)]
+    : [];
+  const valid = blocks.length > 0 && blocks.every((block) => {
+    try {
+      return Uint8Array.fromBase64(block[1].replace(/\s+/g, "")).byteLength > 0;
+    } catch {
+      return false;
+    }
+  });
+  if (!valid) {
+    throw new RegistryError(
+      "INVALID_CONFIG",
+      `Cannot use CA certificate #${index + 1}: not a PEM certificate`,
+    );
+  }
+}
+
 function hostPlatform(): Platform {
   const arch = Deno.build.arch === "aarch64" ? "arm64" : "amd64";
   return { os: "linux", architecture: arch };
@@ -492,6 +512,7 @@ export class ContainerRegistryClient {
         : { helperTimeoutMs: options.helperTimeoutMs }),
     };
     if (caCerts.length > 0) {
+      caCerts.forEach(checkPemCertificates);
       try {
         this.#httpClient = Deno.createHttpClient({ caCerts });
       } catch (error) {
