@@ -88,6 +88,32 @@ function isCertificateError(error: unknown): boolean {
   return /certificate|UnknownIssuer|NotValidForName|self.signed|BadSignature/i.test(text);
 }
 
+const NETWORK_REASONS: Array<[RegExp, string]> = [
+  [/connection refused/i, "connection refused"],
+  [/connection reset|reset by peer/i, "connection reset"],
+  [/broken pipe/i, "connection closed"],
+  [
+    /connection closed|closed before message completed|unexpected eof|end of file/i,
+    "connection closed early",
+  ],
+  [/dns error|failed to lookup|name or service not known|no address/i, "host name not resolved"],
+  [/network is unreachable|no route to host/i, "network unreachable"],
+  [
+    /InvalidContentType|corrupt message|wrong version number/i,
+    "TLS handshake failed (plain HTTP?)",
+  ],
+  [/handshake|tls|ssl/i, "TLS handshake failed"],
+];
+
+/** A short, secret-free reason for a network failure. */
+function networkReason(error: unknown): string {
+  const text = error instanceof Error
+    ? `${error.message} ${String(error.cause ?? "")}`
+    : String(error);
+  for (const [pattern, reason] of NETWORK_REASONS) if (pattern.test(text)) return reason;
+  return "connection failed";
+}
+
 /** Whether `error` says the server spoke plain HTTP to our TLS client. */
 export function isPlainHttpAnswer(error: unknown): boolean {
   return error instanceof RegistryError && error.cause instanceof Error &&
@@ -311,7 +337,7 @@ export class Http {
         );
       }
       const tls = isCertificateError(error);
-      const detail = tls ? "TLS certificate not trusted" : "connection failed";
+      const detail = tls ? "TLS certificate not trusted" : networkReason(error);
       throw new AttemptError(
         new RegistryError(
           "NETWORK",
