@@ -13,7 +13,13 @@ import {
   type RegistryErrorCode,
 } from "./errors.ts";
 import { Logger, type LogHandler, type LogLevel, parseLogLevel } from "./log.ts";
-import { parseReference, parseRepository, type Reference, type Repository } from "./reference.ts";
+import {
+  hostOf,
+  parseReference,
+  parseRepository,
+  type Reference,
+  Repository,
+} from "./reference.ts";
 import {
   type CredentialExplanation,
   type CredentialOptions,
@@ -24,7 +30,7 @@ import type { HelperAnswer } from "./credential_helper.ts";
 import { selectChallenge } from "./challenge.ts";
 import { type FetchFunction, Http, type HttpResponse } from "./http.ts";
 import { type RetryOptions, retryPolicy } from "./retry.ts";
-import { AuthTokenWrapper, basicAuthorization } from "./token.ts";
+import { AuthTokenWrapper, basicAuthorization, checkRealm, requestToken } from "./token.ts";
 import { Transport } from "./transport.ts";
 import { nextLink } from "./link.ts";
 import { snippet } from "./_redact.ts";
@@ -458,6 +464,7 @@ export class ContainerRegistryClient {
   readonly #httpClient?: Deno.HttpClient;
   readonly #logger: Logger;
   readonly #signal?: AbortSignal;
+  readonly #insecureRegistries: ReadonlySet<string>;
 
   /**
    * Creates a client. Nothing is sent until an operation is called.
@@ -521,6 +528,7 @@ export class ContainerRegistryClient {
         });
       }
     }
+    this.#insecureRegistries = new Set(insecureRegistries.map((h) => h.toLowerCase()));
     this.#http = new Http({
       fetch,
       ...(this.#httpClient === undefined ? {} : { client: this.#httpClient }),
@@ -533,7 +541,7 @@ export class ContainerRegistryClient {
       http: this.#http,
       logger: this.#logger,
       credentialsFor: (repository) => resolveCredentials(repository, this.#credentialOptions),
-      insecureRegistries: new Set(insecureRegistries.map((h) => h.toLowerCase())),
+      insecureRegistries: this.#insecureRegistries,
     });
   }
 
@@ -603,6 +611,111 @@ export class ContainerRegistryClient {
    */
   async explainCredentials(imageReference: string): Promise<CredentialExplanation> {
     return await explainCredentials(parseReference(imageReference), this.#credentialOptions);
+  }
+
+  /**
+   * Checks that the credentials this client resolves for a registry are
+   * accepted, as `docker login` does: one `GET /v2/` learns the challenge;
+   * a Basic registry gets `GET /v2/` with the credentials, a Bearer
+   * registry's realm is asked for a token with no scope. A registry that
+   * challenges nobody accepts anything (`"none"`).
+   *
+   * @example Verifying before storing (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient, storeCredentials } from "@regkit/regkit";
+   *
+   * async function login(path: string, username: string, password: string) {
+   *   await using client = new ContainerRegistryClient({ username, password });
+   *   await client.verifyCredentials("quay.io");
+   *   await storeCredentials(path, "quay.io", username, password);
+   * }
+   * ```
+   * @param registry `host[:port]`, optionally with a namespace (`quay.io/org`)
+   *   or an `https://` prefix.
+   * @param options A signal.
+   * @returns The scheme that was checked: `"none"`, `"basic"` or `"bearer"`.
+   * @throws {RegistryError} `INVALID_REFERENCE` (not a registry), `AUTH_NOT_FOUND`
+   *   (no credentials resolve), `UNAUTHORIZED` (rejected), `DENIED`, `REALM_REJECTED`,
+   *   `TOKEN_EXCHANGE_FAILED`, `INSECURE_REGISTRY`, `NETWORK`, `TIMEOUT`.
+   */
+  async verifyCredentials(
+    registry: string,
+    options: OperationOptions = {},
+  ): Promise<"none" | "basic" | "bearer"> {
+    const input = String(registry).replace(/^https?:\/\//i, "").replace(/\/+$/, "");
+    const slash = input.indexOf("/");
+    const host = slash === -1 ? input : input.slice(0, slash);
+    const namespace = slash === -1 ? "" : input.slice(slash + 1);
+    const hostLike = host.includes(".") || host.includes(":") || host === "localhost" ||
+      host.startsWith("[");
+    let parsed: Repository | undefined;
+    try {
+      if (hostLike) parsed = parseRepository(`${host}/${namespace || "regkit"}`);
+    } catch { /* reported below */ }
+    if (parsed === undefined) {
+      throw new RegistryError(
+        "INVALID_REFERENCE",
+        `Cannot log in to ${
+          quote(String(registry))
+        }: not a registry host (host[:port][/namespace])`,
+      );
+    }
+    const repository = new Repository(parsed.registry, namespace);
+    const signal = this.#signalFor(options);
+    const subject = repository.registry;
+    const resolved = await this.#transport.credentials(repository);
+    if (resolved === undefined) {
+      throw new RegistryError(
+        "AUTH_NOT_FOUND",
+        `Cannot verify credentials for ${quote(subject)}: none were given or found`,
+      );
+    }
+    const endpoint = await this.#transport.endpoint(repository, signal);
+    const challenge = endpoint.challenge;
+    if (challenge === undefined) return "none";
+    const { credentials } = resolved;
+    const rejected = (status: number) =>
+      new RegistryError(
+        "UNAUTHORIZED",
+        `Cannot log in to ${quote(subject)}: credentials rejected (${status})`,
+        { status },
+      );
+    if (challenge.scheme === "basic") {
+      if (credentials.kind !== "basic") throw rejected(401);
+      const response = await this.#http.send({
+        method: "GET",
+        url: new URL("/v2/", endpoint.base),
+        headers: new Headers({ authorization: basicAuthorization(credentials) }),
+        maxBytes: 64 * 1024,
+        subject,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      if (response.status === 401) throw rejected(401);
+      if (response.status !== 200) throw statusError("log in to", subject, response);
+      return "basic";
+    }
+    if (challenge.realm === undefined) {
+      throw new RegistryError(
+        "REALM_REJECTED",
+        `Cannot log in to ${quote(subject)}: the Bearer challenge names no realm`,
+      );
+    }
+    if (credentials.kind === "registryToken") return "bearer";
+    const realm = checkRealm(
+      challenge.realm,
+      repository.apiHost,
+      subject,
+      (h) => this.#insecureRegistries.has(h) || this.#insecureRegistries.has(hostOf(h)),
+    );
+    await requestToken(this.#http, {
+      realm,
+      scopes: [],
+      credentials,
+      subject,
+      ...(challenge.service === undefined ? {} : { service: challenge.service }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return "bearer";
   }
 
   /**

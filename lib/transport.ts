@@ -119,7 +119,7 @@ export class Transport {
 
   async #ping(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
     const host = repository.apiHost;
-    const subject = repository.name;
+    const subject = repository.repository === "" ? repository.registry : repository.name;
     const attempt = async (scheme: "https" | "http") => {
       const url = new URL(`${scheme}://${host}/v2/`);
       const response = await this.#settings.http.send({

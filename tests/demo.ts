@@ -1,0 +1,108 @@
+/**
+ * `deno task demo`: a throwaway real `docker-registry` with token auth on loopback, one pushed
+ * image, a temp auth file, and the `regkit` CLI run against it as a subprocess (with the
+ * permission flags `deno task compile` embeds), showing each command line and its output.
+ * Everything is stopped and removed at the end.
+ *
+ * @module
+ */
+
+import { startRegistry } from "./_registry.ts";
+import { pushImage } from "./_images.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** The permission flags of `deno task compile`, from deno.json. */
+function compileFlags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+  const tokens = String(config.tasks.compile).split(/\s+/).filter(Boolean);
+  const flags: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] === "--output" || tokens[i] === "-o") i++;
+    else if (tokens[i].startsWith("--") && !tokens[i].startsWith("--output=")) {
+      flags.push(tokens[i]);
+    }
+  }
+  return flags;
+}
+
+async function registryInstalled(): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command("docker-registry", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+function b64(text: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const out = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text));
+
+async function demo(): Promise<number> {
+  if (!(await registryInstalled())) {
+    Deno.stderr.writeSync(new TextEncoder().encode(
+      "demo: docker-registry is not installed; on Debian/Ubuntu run:\n" +
+        "  apt-get install -y docker-registry apache2-utils\n",
+    ));
+    return 2;
+  }
+  const flags = compileFlags();
+  out("demo: starting a throwaway docker-registry with token auth on 127.0.0.1 …\n");
+  await using registry = await startRegistry({ auth: "token" });
+  const image = await pushImage(registry, "demo/app", "1.0", {
+    labels: { "org.opencontainers.image.title": "regkit demo" },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "regkit-demo-" });
+  try {
+    const authFile = `${dir}/auth.json`;
+    const password = registry.users.alice;
+    await Deno.writeTextFile(
+      authFile,
+      JSON.stringify({ auths: { [registry.host]: { auth: b64(`alice:${password}`) } } }, null, 2),
+      { mode: 0o600 },
+    );
+    out(`demo: registry ${registry.url} (realm ${registry.tokenServer!.url})\n`);
+    out(`demo: pushed ${registry.host}/demo/app:1.0 (${image.digest})\n`);
+    out(`demo: auth file ${authFile} holds alice's login (password never shown)\n\n`);
+
+    const global = ["--authfile", authFile, "--ca-cert", registry.caCertPath!];
+    const app = `${registry.host}/demo/app`;
+    const commands: string[][] = [
+      ["exists", `${app}:1.0`, `${app}:2.0`],
+      ["auth", "explain", `${app}:1.0`],
+      ["inspect", `${app}:1.0`],
+    ];
+    for (const args of commands) {
+      const argv = ["run", ...flags, `${ROOT}cli.ts`, ...global, ...args];
+      out(`$ ${["deno", ...argv].map(shellQuote).join(" ")}\n`);
+      const result = await new Deno.Command(Deno.execPath(), {
+        args: argv,
+        env: { NO_COLOR: "1", HOME: dir },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      out(new TextDecoder().decode(result.stdout));
+      const stderr = new TextDecoder().decode(result.stderr);
+      if (stderr !== "") out(stderr);
+      out(`(exit code ${result.code})\n\n`);
+    }
+    out("demo: stopping the registry and removing temp files\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await demo());
