@@ -99,7 +99,9 @@ function isPrivateHost(host: string): boolean {
 /**
  * Checks that a realm may receive a token request for `registry`: a URL, https
  * (http only on loopback or for a plain-HTTP registry on the same host), and
- * not a private address other than the registry's own.
+ * not a private address other than the registry's own (a registry on a private,
+ * non-loopback address may use another private realm; a link-local realm is
+ * never accepted).
  *
  * @param realm The challenge's realm.
  * @param registryHost The registry API host (`host[:port]`).
@@ -139,7 +141,11 @@ export function checkRealm(
   ) {
     throw reject(`${quote(url.origin)} is plain http on a non-loopback host`);
   }
-  if (isPrivateHost(realmHost) && !sameHost && !isPrivateHost(registryName)) {
+  // A private (LAN) registry may use a realm on another private address; a loopback registry
+  // may not (it is often a tunnel or proxy), and a link-local realm (cloud metadata) never.
+  const privateRegistry = isPrivateHost(registryName) && !isLoopbackHost(registryName);
+  const linkLocal = /^(169\.254\.|\[?fe[89ab])/i.test(realmHost);
+  if (isPrivateHost(realmHost) && !sameHost && (!privateRegistry || linkLocal)) {
     throw reject(`${quote(url.origin)} is a private address unlike the registry`);
   }
   return url;
