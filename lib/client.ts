@@ -56,6 +56,8 @@ export const MANIFEST_ACCEPT: string = [
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const MAX_TAG_PAGES = 10_000;
+/** How many inputs `existsMany` looks ahead to batch token requests. */
+const READ_AHEAD = 1024;
 
 const VERSION = "0.1.0";
 
@@ -685,7 +687,7 @@ export class ContainerRegistryClient {
       const response = await this.#http.send({
         method: "GET",
         url: new URL("/v2/", endpoint.base),
-        headers: new Headers({ authorization: basicAuthorization(credentials) }),
+        headers: { authorization: basicAuthorization(credentials) },
         maxBytes: 64 * 1024,
         subject,
         ...(signal === undefined ? {} : { signal }),
@@ -981,13 +983,16 @@ export class ContainerRegistryClient {
     const iterator = Symbol.asyncIterator in inputs
       ? (inputs as AsyncIterable<string>)[Symbol.asyncIterator]()
       : (inputs as Iterable<string>)[Symbol.iterator]();
+    // Two horizons: up to `window` checks are scheduled (results wait in order), while up to
+    // READ_AHEAD parsed inputs are looked at to batch token requests (many scopes per request).
     const window = Math.max(concurrency * 4, 64);
     const semaphore = new Semaphore(concurrency);
+    const pending: Array<{ input: string; ref?: Reference; error?: RegistryError }> = [];
     const queue: Promise<ExistsResult>[] = [];
     let exhausted = false;
-    const fill = async () => {
-      const batch: Array<{ input: string; ref?: Reference; error?: RegistryError }> = [];
-      while (!exhausted && queue.length + batch.length < window) {
+    const readAhead = async () => {
+      const fresh: Reference[] = [];
+      while (!exhausted && pending.length < READ_AHEAD) {
         const next = await iterator.next();
         if (next.done) {
           exhausted = true;
@@ -995,33 +1000,34 @@ export class ContainerRegistryClient {
         }
         const input = String(next.value);
         try {
-          batch.push({ input, ref: parseReference(input) });
+          const ref = parseReference(input);
+          pending.push({ input, ref });
+          fresh.push(ref);
         } catch (error) {
           if (!isRegistryError(error)) throw error;
-          batch.push({ input, error });
+          pending.push({ input, error });
         }
       }
-      const refs = batch.flatMap((item) => item.ref === undefined ? [] : [item.ref]);
-      if (refs.length > 0) await this.#transport.prepare(refs, signal);
-      for (const item of batch) {
-        if (item.ref !== undefined) {
-          const ref = item.ref;
-          queue.push(semaphore.run(() => this.#exists(ref, item.input, signal)));
-        } else {
-          const error = item.error!;
-          queue.push(Promise.resolve({
+      if (fresh.length > 0) await this.#transport.prepare(fresh, signal);
+    };
+    const schedule = (item: { input: string; ref?: Reference; error?: RegistryError }) => {
+      const { input, ref, error } = item;
+      queue.push(
+        ref !== undefined
+          ? semaphore.run(() => this.#exists(ref, input, signal))
+          : Promise.resolve({
             status: "unknown",
-            reference: item.input,
-            code: error.code,
-            message: error.message,
-            error,
-          }));
-        }
-      }
+            reference: input,
+            code: error!.code,
+            message: error!.message,
+            error: error!,
+          }),
+      );
     };
     try {
       for (;;) {
-        if (!exhausted && queue.length <= window / 2) await fill();
+        if (!exhausted && pending.length <= READ_AHEAD / 2) await readAhead();
+        while (queue.length < window && pending.length > 0) schedule(pending.shift()!);
         const head = queue.shift();
         if (head === undefined) break;
         yield await head;

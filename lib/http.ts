@@ -41,7 +41,8 @@ export interface HttpSettings {
 export interface HttpRequest {
   method: string;
   url: URL;
-  headers?: Headers;
+  /** Request headers, lowercase names (a plain object: copied once, validated once by `fetch`). */
+  headers?: Record<string, string>;
   body?: string | URLSearchParams;
   /** Largest successful body accepted; more is `RESPONSE_TOO_LARGE`. */
   maxBytes: number;
@@ -239,8 +240,7 @@ export class Http {
     let url = request.url;
     let method = request.method;
     let body = request.body;
-    const headers = new Headers(request.headers);
-    headers.set("user-agent", userAgent);
+    const headers: Record<string, string> = { ...request.headers, "user-agent": userAgent };
     const authOrigin = url.origin;
     try {
       for (let hop = 0;; hop++) {
@@ -291,7 +291,7 @@ export class Http {
               { status: response.status },
             );
           }
-          if (next.origin !== authOrigin) headers.delete("authorization");
+          if (next.origin !== authOrigin) delete headers.authorization;
           if (response.status === 303 || (response.status <= 302 && method === "POST")) {
             method = method === "HEAD" ? "HEAD" : "GET";
             body = undefined;

@@ -237,7 +237,7 @@ function tokenError(request: TokenRequest, status: number, body: Uint8Array): Re
 export async function requestToken(http: Http, request: TokenRequest): Promise<TokenGrant> {
   const { realm, service, scopes, credentials } = request;
   const url = new URL(realm);
-  const headers = new Headers({ accept: "application/json" });
+  const headers: Record<string, string> = { accept: "application/json" };
   let method = "GET";
   let body: URLSearchParams | undefined;
   if (credentials?.kind === "identityToken") {
@@ -246,12 +246,12 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
     if (service !== undefined) body.set("service", service);
     if (scopes.length > 0) body.set("scope", scopes.join(" "));
     body.set("client_id", "regkit");
-    headers.set("content-type", "application/x-www-form-urlencoded");
+    headers["content-type"] = "application/x-www-form-urlencoded";
   } else {
     if (service !== undefined) url.searchParams.set("service", service);
     for (const scope of scopes) url.searchParams.append("scope", scope);
     if (credentials?.kind === "basic") {
-      headers.set("authorization", basicAuthorization(credentials));
+      headers.authorization = basicAuthorization(credentials);
     }
   }
   const requestInit = {

@@ -306,9 +306,9 @@ export class Transport {
       );
     }
     const send = (authorization: string | undefined) => {
-      const headers = new Headers();
-      if (request.accept !== undefined) headers.set("accept", request.accept);
-      if (authorization !== undefined) headers.set("authorization", authorization);
+      const headers: Record<string, string> = {};
+      if (request.accept !== undefined) headers.accept = request.accept;
+      if (authorization !== undefined) headers.authorization = authorization;
       return this.#settings.http.send({
         method: request.method,
         url,
