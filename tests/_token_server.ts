@@ -1,6 +1,6 @@
 /**
  * A Docker token-auth server (https://distribution.github.io/distribution/spec/auth/token/) for
- * integration tests, served over TLS with `Deno.serve` on 127.0.0.1. It issues ES256 JWTs with an
+ * integration tests, served over TLS (HTTP/1.1, see `_http1.ts`) on 127.0.0.1. It issues ES256 JWTs with an
  * `x5c` header that the real `docker-registry` v2.8 verifies against the test PKI's signing
  * certificate (see `_certs.ts`).
  *
@@ -8,6 +8,7 @@
  */
 
 import { getTestCerts, type TestCerts } from "./_certs.ts";
+import { serveTls1 } from "./_http1.ts";
 
 /** One requested or granted resource scope, as in the JWT `access` claim. */
 export interface AccessEntry {
@@ -390,19 +391,22 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     return answer(json({ errors: [{ code: "UNSUPPORTED", message: "method not allowed" }] }, 405));
   }
 
-  const { promise: listening, resolve } = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: certs.serverCert,
-    key: certs.serverKey,
-    onListen: (addr) => resolve(addr.port),
-    onError: (error) => json({ errors: [{ code: "UNKNOWN", message: String(error) }] }, 500),
-  }, handle);
-  const port = await listening;
+  // Not Deno.serve: it leaves Nagle on, so each multi-segment answer waits ~40 ms for a delayed
+  // ACK, which real token servers do not (see _http1.ts).
+  const server = serveTls1(
+    { hostname: "127.0.0.1", port: 0, cert: certs.serverCert, key: certs.serverKey },
+    async (request) => {
+      try {
+        return await handle(request);
+      } catch (error) {
+        return json({ errors: [{ code: "UNKNOWN", message: String(error) }] }, 500);
+      }
+    },
+  );
+  const port = server.port;
   let closed: Promise<void> | undefined;
   const close = () => {
-    closed ??= server.shutdown().then(() => server.finished);
+    closed ??= server.shutdown();
     return closed;
   };
 
