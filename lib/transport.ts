@@ -297,6 +297,10 @@ export class Transport {
    */
   async request(repository: Repository, request: RegistryRequest): Promise<HttpResponse> {
     const { signal, subject } = request;
+    // Credentials are resolved while the first contact is under way (both are needed below).
+    const manual = request.manualAuthorization !== undefined;
+    const credentials = manual ? undefined : this.credentials(repository);
+    credentials?.catch(() => {}); // reported when awaited below
     const endpoint = await this.endpoint(repository, signal);
     const url = new URL(request.path, endpoint.base);
     if (url.origin !== endpoint.base.origin) {
@@ -318,10 +322,10 @@ export class Transport {
         ...(signal === undefined ? {} : { signal }),
       });
     };
-    if (request.manualAuthorization !== undefined) {
+    if (manual) {
       return await send(request.manualAuthorization ?? undefined);
     }
-    const resolved = await this.credentials(repository);
+    const resolved = await credentials;
     const scope = repository.scope(request.actions ?? "pull");
     const sent = await this.#authorization(endpoint, repository, resolved, [scope], subject, {
       ...(signal === undefined ? {} : { signal }),
