@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import { ContainerRegistryClient, type ExistsResult, MANIFEST_ACCEPT } from "../mod.ts";
 import { type RegistryFixture, startRegistry } from "../tests/_registry.ts";
+import { compileFlags } from "../tests/_compile_flags.ts";
 import { buildImage, type PushedImage, sha256, uploadImage } from "../tests/_images.ts";
 
 // ---------------------------------------------------------------------------
@@ -435,11 +436,7 @@ async function regkitExistsMany(context: Context, concurrency: number): Promise<
 function cliArgs(context: Context, rest: string[]): string[] {
   return [
     "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-run",
-    "--allow-write",
+    ...compileFlags(),
     context.cliPath,
     "exists",
     ...rest,
@@ -483,11 +480,7 @@ async function cliStartup(context: Context): Promise<number> {
   for (let i = 0; i < 5; i++) {
     const run = await runProcess(Deno.execPath(), [
       "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-run",
-      "--allow-write",
+      ...compileFlags(),
       context.cliPath,
       "--version",
     ]);

@@ -235,7 +235,11 @@ export class Http {
         `Cannot finish ${JSON.stringify(request.subject)}: aborted`,
       );
     }
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // A timer cleared when the attempt ends: AbortSignal.timeout() would keep every attempt's
+    // signal (and what fetch hangs on it) alive for the full timeout, which adds up in bulk runs.
+    const timeoutController = new AbortController();
+    const timeout = timeoutController.signal;
+    const timer = setTimeout(() => timeoutController.abort(), timeoutMs);
     const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
     let url = request.url;
     let method = request.method;
@@ -296,6 +300,16 @@ export class Http {
             method = method === "HEAD" ? "HEAD" : "GET";
             body = undefined;
           }
+          if (body !== undefined && next.origin !== authOrigin) {
+            // 307/308 keep the body: a token request's form carries the refresh token.
+            throw new RegistryError(
+              "INVALID_RESPONSE",
+              `Cannot finish ${
+                JSON.stringify(request.subject)
+              }: a redirect would send the request body to another origin`,
+              { status: response.status },
+            );
+          }
           url = next;
           continue;
         }
@@ -346,6 +360,8 @@ export class Http {
         ),
         !tls && !isTlsMismatch(error),
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -5,28 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { startRegistry } from "./_registry.ts";
+import { compileFlags, ROOT } from "./_compile_flags.ts";
 import { seedStandardImages, uploadImage } from "./_images.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const CLI = `${ROOT}cli.ts`;
 
-/** The permission flags `deno task compile` embeds, read from deno.json. */
-const FLAGS: string[] = (() => {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-  const tokens = String(config.tasks.compile).split(/\s+/).filter(Boolean);
-  const flags: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
-    if (token === "--output" || token === "-o") {
-      i++;
-      continue;
-    }
-    if (token.startsWith("--output=")) continue;
-    if (token.startsWith("--")) flags.push(token);
-  }
-  assert.ok(flags.includes("--allow-net"), `unexpected compile task: ${config.tasks.compile}`);
-  return flags;
-})();
+/** The flags `deno task compile` embeds, read from deno.json. */
+const FLAGS: string[] = compileFlags();
 
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;

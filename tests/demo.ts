@@ -8,23 +8,8 @@
  */
 
 import { startRegistry } from "./_registry.ts";
+import { compileFlags, ROOT } from "./_compile_flags.ts";
 import { pushImage } from "./_images.ts";
-
-const ROOT = new URL("../", import.meta.url).pathname;
-
-/** The permission flags of `deno task compile`, from deno.json. */
-function compileFlags(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-  const tokens = String(config.tasks.compile).split(/\s+/).filter(Boolean);
-  const flags: string[] = [];
-  for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] === "--output" || tokens[i] === "-o") i++;
-    else if (tokens[i].startsWith("--") && !tokens[i].startsWith("--output=")) {
-      flags.push(tokens[i]);
-    }
-  }
-  return flags;
-}
 
 async function registryInstalled(): Promise<boolean> {
   try {
