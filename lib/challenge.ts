@@ -123,7 +123,12 @@ export function parseChallenges(
   headers: string | readonly string[] | null | undefined,
 ): Challenge[] {
   if (headers === null || headers === undefined) return [];
-  const values = typeof headers === "string" ? [headers] : headers;
+  // Anything else than a string or an array (a caller's mistake) has no challenges either.
+  const values: readonly unknown[] = typeof headers === "string"
+    ? [headers]
+    : Array.isArray(headers)
+    ? headers
+    : [];
   const challenges: Challenge[] = [];
   for (const value of values) {
     if (typeof value !== "string") continue;

@@ -9,7 +9,7 @@ Deno.test("checkRealm() accepts https realms and loopback http realms", async (t
     ["http://127.0.0.1:8080/token", "127.0.0.1:5000"], // loopback (tests)
     ["http://localhost/token", "localhost:5000"],
     ["https://10.0.0.5/token", "10.0.0.5:5000"], // private, but the registry's own host
-    ["https://10.0.0.6/token", "10.0.0.5:5000"], // registry itself is private
+    ["https://10.0.0.6/token", "10.0.0.5:5000"], // a LAN registry may use another LAN realm
   ];
   for (const [realm, registry] of ok) {
     await t.step(`${realm} for ${registry}`, () => {
@@ -30,6 +30,8 @@ Deno.test("checkRealm() rejects realms that could leak credentials", async (t) =
     ["https://192.168.1.1/token", "quay.io", /private address/],
     ["https://127.0.0.1/token", "quay.io", /private address/],
     ["https://[fd00::1]/token", "quay.io", /private address/],
+    ["https://10.0.0.1/token", "127.0.0.1:5000", /private address/], // loopback is no LAN
+    ["https://169.254.169.254/token", "10.0.0.5:5000", /private address/], // link-local: never
   ];
   for (const [realm, registry, pattern] of bad) {
     await t.step(`${realm} for ${registry}`, () => {
