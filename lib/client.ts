@@ -26,7 +26,6 @@ import {
   explainCredentials,
   resolveCredentials,
 } from "./credentials.ts";
-import type { HelperAnswer } from "./credential_helper.ts";
 import { selectChallenge } from "./challenge.ts";
 import { type FetchFunction, Http, type HttpResponse } from "./http.ts";
 import { type RetryOptions, retryPolicy } from "./retry.ts";
@@ -61,23 +60,13 @@ const READ_AHEAD = 1024;
 
 const VERSION = "0.1.0";
 
-/** Options for {@linkcode ContainerRegistryClient}. Every field is optional. */
-export interface ContainerRegistryClientOptions {
-  /**
-   * Username for every registry; requires `password`.
-   * @default {undefined}
-   */
-  username?: string;
-  /**
-   * Password for every registry; requires `username`.
-   * @default {undefined}
-   */
-  password?: string;
-  /**
-   * An auth file to read instead of the default search (`--authfile`).
-   * @default {undefined}
-   */
-  authFile?: string;
+/**
+ * Options for {@linkcode ContainerRegistryClient}. Every field is optional.
+ * Credential options (`username`, `password`, `authFile`, `env`,
+ * `readTextFile`, `runHelper`, `helperTimeoutMs`) are those of
+ * {@linkcode resolveCredentials}; the client supplies the logger.
+ */
+export interface ContainerRegistryClientOptions extends Omit<CredentialOptions, "logger"> {
   /**
    * Retries after a temporary failure (408, 429, 5xx, network, timeout).
    * @default {5}
@@ -124,30 +113,6 @@ export interface ContainerRegistryClientOptions {
    * @default {globalThis.fetch}
    */
   fetch?: FetchFunction;
-  /**
-   * Reads environment variables for auth-file paths.
-   * @default {permittedEnv} (only variables whose `env` permission is granted)
-   */
-  env?: (name: string) => string | undefined;
-  /**
-   * Reads an auth file.
-   * @default Deno.readTextFile, after a read-permission check
-   */
-  readTextFile?: (path: string) => Promise<string>;
-  /**
-   * Runs a credential helper.
-   * @default runCredentialHelper, after a run-permission check
-   */
-  runHelper?: (
-    helper: string,
-    serverUrl: string,
-    options: { timeoutMs: number },
-  ) => Promise<HelperAnswer | undefined>;
-  /**
-   * Time limit for a credential helper, in milliseconds.
-   * @default {10000}
-   */
-  helperTimeoutMs?: number;
   /**
    * The `User-Agent` header.
    * @default {"regkit/0.1.0"}
@@ -1090,17 +1055,23 @@ export class ContainerRegistryClient {
    *   `DIGEST_MISMATCH`, `INVALID_PLATFORM`, `UNAUTHORIZED`, `DENIED`, `NETWORK`, ...
    */
   async manifest(imageReference: string, options: PlatformOptions = {}): Promise<ManifestResult> {
+    const { ref, signal, platform, top } = await this.#topManifest(imageReference, options);
+    if (platform === undefined || !Array.isArray(top.json.manifests)) return top;
+    return {
+      ...await this.#resolvePlatform(ref, imageReference, top, platform, signal),
+      indexDigest: top.digest,
+    };
+  }
+
+  /** Parses the reference and platform, then fetches the manifest the reference names. */
+  async #topManifest(imageReference: string, options: PlatformOptions) {
     const ref = parseReference(imageReference);
     const signal = this.#signalFor(options);
     const platform = typeof options.platform === "string"
       ? parsePlatform(options.platform)
       : options.platform;
     const top = await this.#getManifest(ref, imageReference, signal);
-    if (platform === undefined || !Array.isArray(top.json.manifests)) return top;
-    return {
-      ...await this.#resolvePlatform(ref, imageReference, top, platform, signal),
-      indexDigest: top.digest,
-    };
+    return { ref, signal, platform, top };
   }
 
   async #resolvePlatform(
@@ -1186,12 +1157,7 @@ export class ContainerRegistryClient {
    *   plus `BLOB_UNKNOWN` and `INVALID_RESPONSE` for a bad config blob.
    */
   async inspect(imageReference: string, options: PlatformOptions = {}): Promise<ImageInspection> {
-    const ref = parseReference(imageReference);
-    const signal = this.#signalFor(options);
-    const platform = typeof options.platform === "string"
-      ? parsePlatform(options.platform)
-      : options.platform;
-    const top = await this.#getManifest(ref, imageReference, signal);
+    const { ref, signal, platform, top } = await this.#topManifest(imageReference, options);
     const manifest = Array.isArray(top.json.manifests)
       ? await this.#resolvePlatform(ref, imageReference, top, platform ?? hostPlatform(), signal)
       : top;
