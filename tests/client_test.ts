@@ -12,6 +12,8 @@ import {
 } from "../mod.ts";
 import { type RegistryAuth, type RegistryFixture, startRegistry } from "./_registry.ts";
 import { pushImage, seedStandardImages, type StandardImages } from "./_images.ts";
+import { getTestCerts } from "./_certs.ts";
+import { serveTls1 } from "./_http1.ts";
 
 function b64(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -330,4 +332,41 @@ Deno.test("ContainerRegistryClient validates its options", () => {
   const client = new ContainerRegistryClient({ username: "u", password: "hunter2:x" });
   assert.ok(!Deno.inspect(client).includes("hunter2"));
   assert.ok(!JSON.stringify(client).includes("hunter2"));
+});
+
+Deno.test("seed defect 4: 429 and 5xx over https are retried (the seed mounted retries on http:// only)", async () => {
+  const certs = await getTestCerts();
+  const MANIFEST = new TextEncoder().encode('{"schemaVersion":2,"layers":[]}');
+  const answers = [429, 503, 502, 200];
+  const log: string[] = [];
+  const server = serveTls1(
+    { hostname: "127.0.0.1", port: 0, cert: certs.serverCert, key: certs.serverKey },
+    (request) => {
+      const path = new URL(request.url).pathname;
+      log.push(`${request.method} ${path}`);
+      if (path === "/v2/") return new Response("{}");
+      const status = answers.shift() ?? 200;
+      const headers: Record<string, string> = status === 429 ? { "retry-after": "0" } : {};
+      if (status !== 200) return new Response("busy", { status, headers });
+      return new Response(MANIFEST, {
+        headers: {
+          "docker-content-digest": "sha256:" + "c".repeat(64),
+          "content-type": "application/vnd.oci.image.manifest.v1+json",
+        },
+      });
+    },
+  );
+  try {
+    await using client = new ContainerRegistryClient({
+      env: () => undefined,
+      caCerts: [certs.caCert],
+      backoff: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    const result = await client.exists(`127.0.0.1:${server.port}/app:v1`);
+    assert.equal(result.status, "present");
+    assert.deepEqual(log, ["GET /v2/", ...Array(4).fill("HEAD /v2/app/manifests/v1")]);
+    assert.equal(client.stats.retries, 3);
+  } finally {
+    await server.shutdown();
+  }
 });
