@@ -13,13 +13,7 @@ import {
   type RegistryErrorCode,
 } from "./errors.ts";
 import { Logger, type LogHandler, type LogLevel, parseLogLevel } from "./log.ts";
-import {
-  hostOf,
-  parseReference,
-  parseRepository,
-  type Reference,
-  Repository,
-} from "./reference.ts";
+import { parseReference, parseRepository, type Reference, Repository } from "./reference.ts";
 import {
   type CredentialExplanation,
   type CredentialOptions,
@@ -29,7 +23,7 @@ import {
 import { selectChallenge } from "./challenge.ts";
 import { type FetchFunction, Http, type HttpResponse } from "./http.ts";
 import { type RetryOptions, retryPolicy } from "./retry.ts";
-import { AuthTokenWrapper, basicAuthorization, checkRealm, requestToken } from "./token.ts";
+import { AuthTokenWrapper, basicAuthorization } from "./token.ts";
 import { Transport } from "./transport.ts";
 import { nextLink } from "./link.ts";
 import { snippet } from "./_redact.ts";
@@ -431,7 +425,6 @@ export class ContainerRegistryClient {
   readonly #httpClient?: Deno.HttpClient;
   readonly #logger: Logger;
   readonly #signal?: AbortSignal;
-  readonly #insecureRegistries: ReadonlySet<string>;
 
   /**
    * Creates a client. Nothing is sent until an operation is called.
@@ -495,7 +488,6 @@ export class ContainerRegistryClient {
         });
       }
     }
-    this.#insecureRegistries = new Set(insecureRegistries.map((h) => h.toLowerCase()));
     this.#http = new Http({
       fetch,
       ...(this.#httpClient === undefined ? {} : { client: this.#httpClient }),
@@ -508,7 +500,7 @@ export class ContainerRegistryClient {
       http: this.#http,
       logger: this.#logger,
       credentialsFor: (repository) => resolveCredentials(repository, this.#credentialOptions),
-      insecureRegistries: this.#insecureRegistries,
+      insecureRegistries: new Set(insecureRegistries.map((h) => h.toLowerCase())),
     });
   }
 
@@ -628,61 +620,7 @@ export class ContainerRegistryClient {
       );
     }
     const repository = new Repository(parsed.registry, namespace);
-    const signal = this.#signalFor(options);
-    const subject = repository.registry;
-    const resolved = await this.#transport.credentials(repository);
-    if (resolved === undefined) {
-      throw new RegistryError(
-        "AUTH_NOT_FOUND",
-        `Cannot verify credentials for ${quote(subject)}: none were given or found`,
-      );
-    }
-    const endpoint = await this.#transport.endpoint(repository, signal);
-    const challenge = endpoint.challenge;
-    if (challenge === undefined) return "none";
-    const { credentials } = resolved;
-    const rejected = (status: number) =>
-      new RegistryError(
-        "UNAUTHORIZED",
-        `Cannot log in to ${quote(subject)}: credentials rejected (${status})`,
-        { status },
-      );
-    if (challenge.scheme === "basic") {
-      if (credentials.kind !== "basic") throw rejected(401);
-      const response = await this.#http.send({
-        method: "GET",
-        url: new URL("/v2/", endpoint.base),
-        headers: { authorization: basicAuthorization(credentials) },
-        maxBytes: 64 * 1024,
-        subject,
-        ...(signal === undefined ? {} : { signal }),
-      });
-      if (response.status === 401) throw rejected(401);
-      if (response.status !== 200) throw statusError("log in to", subject, response);
-      return "basic";
-    }
-    if (challenge.realm === undefined) {
-      throw new RegistryError(
-        "REALM_REJECTED",
-        `Cannot log in to ${quote(subject)}: the Bearer challenge names no realm`,
-      );
-    }
-    if (credentials.kind === "registryToken") return "bearer";
-    const realm = checkRealm(
-      challenge.realm,
-      repository.apiHost,
-      subject,
-      (h) => this.#insecureRegistries.has(h) || this.#insecureRegistries.has(hostOf(h)),
-    );
-    await requestToken(this.#http, {
-      realm,
-      scopes: [],
-      credentials,
-      subject,
-      ...(challenge.service === undefined ? {} : { service: challenge.service }),
-      ...(signal === undefined ? {} : { signal }),
-    });
-    return "bearer";
+    return await this.#transport.verify(repository, this.#signalFor(options));
   }
 
   /**

@@ -359,6 +359,61 @@ export class Transport {
   }
 
   /**
+   * Checks that the credentials resolved for `repository` are accepted, as
+   * `docker login` does: a Basic registry gets `GET /v2/` with them; a Bearer
+   * registry's realm is asked for a token with no scope.
+   *
+   * @returns The scheme checked; `"none"` when the registry challenges nobody.
+   */
+  async verify(
+    repository: Repository,
+    signal?: AbortSignal,
+  ): Promise<"none" | "basic" | "bearer"> {
+    const subject = repository.registry;
+    const resolved = await this.credentials(repository);
+    if (resolved === undefined) {
+      throw new RegistryError(
+        "AUTH_NOT_FOUND",
+        `Cannot verify credentials for ${quote(subject)}: none were given or found`,
+      );
+    }
+    const endpoint = await this.endpoint(repository, signal);
+    const challenge = endpoint.challenge;
+    if (challenge === undefined) return "none";
+    const { credentials } = resolved;
+    const rejected = (status: number) =>
+      new RegistryError(
+        "UNAUTHORIZED",
+        `Cannot log in to ${quote(subject)}: credentials rejected (${status})`,
+        { status },
+      );
+    if (challenge.scheme === "basic") {
+      if (credentials.kind !== "basic") throw rejected(401);
+      const response = await this.#settings.http.send({
+        method: "GET",
+        url: new URL("/v2/", endpoint.base),
+        headers: { authorization: basicAuthorization(credentials) },
+        maxBytes: 64 * 1024,
+        subject,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      if (response.status === 401) throw rejected(401);
+      if (response.status !== 200) {
+        throw new RegistryError(
+          "UNEXPECTED_STATUS",
+          `Cannot log in to ${quote(subject)}: registry answered ${response.status}`,
+          { status: response.status },
+        );
+      }
+      return "basic";
+    }
+    if (credentials.kind === "registryToken") return "bearer";
+    const realm = this.#realm(endpoint, repository, subject);
+    await this.#fetchGrant(endpoint, realm, credentials, subject, signal)([]);
+    return "bearer";
+  }
+
+  /**
    * Answers a `WWW-Authenticate` header with a token, as the seed's
    * `authenticate_to_registry` did.
    */
