@@ -16,6 +16,7 @@ import {
   sleep,
 } from "./retry.ts";
 import { redactUrl } from "./_redact.ts";
+import { mayReachHost } from "./reference.ts";
 
 /** The `fetch` signature regkit calls (Deno's, with its `client` extension). */
 export type FetchFunction = (
@@ -292,6 +293,15 @@ export class Http {
             throw new RegistryError(
               "INVALID_RESPONSE",
               `Cannot finish ${JSON.stringify(request.subject)}: redirect to a non-HTTP URL`,
+              { status: response.status },
+            );
+          }
+          if (!mayReachHost(request.url.hostname, next.hostname)) {
+            throw new RegistryError(
+              "INVALID_RESPONSE",
+              `Cannot finish ${JSON.stringify(request.subject)}: redirect to internal address ${
+                JSON.stringify(next.hostname)
+              } refused`,
               { status: response.status },
             );
           }

@@ -9,7 +9,7 @@
 import { quote, RegistryError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
-import { hostOf, isLoopbackHost } from "./reference.ts";
+import { hostOf, isLoopbackHost, mayReachHost } from "./reference.ts";
 import { snippet } from "./_redact.ts";
 
 /** Largest token response accepted. */
@@ -78,24 +78,6 @@ export interface TokenGrant {
   renewAt: number;
 }
 
-const PRIVATE_V4 = [
-  /^10\./,
-  /^127\./,
-  /^169\.254\./,
-  /^192\.168\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^0\./,
-  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
-];
-
-function isPrivateHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  if (isLoopbackHost(h)) return true;
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) return PRIVATE_V4.some((re) => re.test(h));
-  if (h.includes(":")) return /^(fc|fd|fe8|fe9|fea|feb)/.test(h) || h === "::";
-  return false;
-}
-
 /**
  * Checks that a realm may receive a token request for `registry`: a URL, https
  * (http only on loopback or for a plain-HTTP registry on the same host), and
@@ -132,8 +114,9 @@ export function checkRealm(
   }
   if (url.username !== "" || url.password !== "") throw reject("carries user info");
   const realmHost = url.hostname;
-  const registryName = hostOf(registryHost).replace(/^\[|\]$/g, "");
-  const sameHost = realmHost.replace(/^\[|\]$/g, "").toLowerCase() === registryName.toLowerCase() ||
+  const registryName = hostOf(registryHost);
+  const sameHost = realmHost.replace(/^\[|\]$/g, "").toLowerCase() ===
+      registryName.replace(/^\[|\]$/g, "").toLowerCase() ||
     (isLoopbackHost(realmHost) && isLoopbackHost(registryName));
   if (
     url.protocol === "http:" && !isLoopbackHost(realmHost) &&
@@ -141,11 +124,7 @@ export function checkRealm(
   ) {
     throw reject(`${quote(url.origin)} is plain http on a non-loopback host`);
   }
-  // A private (LAN) registry may use a realm on another private address; a loopback registry
-  // may not (it is often a tunnel or proxy), and a link-local realm (cloud metadata) never.
-  const privateRegistry = isPrivateHost(registryName) && !isLoopbackHost(registryName);
-  const linkLocal = /^(169\.254\.|\[?fe[89ab])/i.test(realmHost);
-  if (isPrivateHost(realmHost) && !sameHost && (!privateRegistry || linkLocal)) {
+  if (!mayReachHost(registryName, realmHost)) {
     throw reject(`${quote(url.origin)} is a private address unlike the registry`);
   }
   return url;

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { isRegistryError } from "./errors.ts";
+import { type FetchFunction, Http } from "./http.ts";
+import { Logger } from "./log.ts";
+import { mayReachHost } from "./reference.ts";
+import { retryPolicy } from "./retry.ts";
+
+/** A fetch that answers from a table and records every URL it was asked for. Sends nothing. */
+function scripted(answers: Record<string, () => Response>) {
+  const asked: string[] = [];
+  const fetch: FetchFunction = (input) => {
+    const url = String(input);
+    asked.push(url);
+    const answer = answers[url];
+    return Promise.resolve(answer ? answer() : new Response("not scripted", { status: 599 }));
+  };
+  return { asked, fetch };
+}
+
+function http(fetch: FetchFunction): Http {
+  return new Http({
+    fetch,
+    retry: retryPolicy({ retries: 0 }),
+    timeoutMs: 1000,
+    userAgent: "test",
+    logger: new Logger("ERROR"),
+  });
+}
+
+const redirect = (location: string) => () =>
+  new Response(null, { status: 307, headers: { location } });
+
+Deno.test("Http refuses redirects from a public registry to internal addresses", async (t) => {
+  for (
+    const target of [
+      "http://169.254.169.254/latest/meta-data",
+      "https://10.0.0.1/blob",
+      "https://127.0.0.1/x",
+      "https://[fd00::1]/x",
+    ]
+  ) {
+    await t.step(target, async () => {
+      const { asked, fetch } = scripted({
+        "https://registry.example/v2/app/blobs/sha256:1": redirect(target),
+      });
+      await assert.rejects(
+        http(fetch).send({
+          method: "GET",
+          url: new URL("https://registry.example/v2/app/blobs/sha256:1"),
+          maxBytes: 1024,
+          subject: "registry.example/app",
+        }),
+        (e: unknown) =>
+          isRegistryError(e, "INVALID_RESPONSE") && /internal address/.test(e.message),
+      );
+      assert.deepEqual(asked, ["https://registry.example/v2/app/blobs/sha256:1"]);
+    });
+  }
+});
+
+Deno.test("Http follows redirects to public hosts and within a LAN, without Authorization", async () => {
+  const seen: Array<[string, string | null]> = [];
+  const fetch: FetchFunction = (input, init) => {
+    const url = String(input);
+    seen.push([url, new Headers(init?.headers).get("authorization")]);
+    if (url.startsWith("https://10.0.0.5")) {
+      return Promise.resolve(redirect("https://10.0.0.9/blob")());
+    }
+    if (url.startsWith("https://registry.example")) {
+      return Promise.resolve(redirect("https://cdn.example/signed?sig=abc")());
+    }
+    return Promise.resolve(new Response("blob"));
+  };
+  const client = http(fetch);
+  for (const start of ["https://registry.example/v2/a/blobs/x", "https://10.0.0.5/v2/a/blobs/x"]) {
+    const response = await client.send({
+      method: "GET",
+      url: new URL(start),
+      headers: { authorization: "Bearer t" },
+      maxBytes: 1024,
+      subject: "a",
+    });
+    assert.equal(new TextDecoder().decode(response.body), "blob");
+  }
+  assert.deepEqual(seen, [
+    ["https://registry.example/v2/a/blobs/x", "Bearer t"],
+    ["https://cdn.example/signed?sig=abc", null],
+    ["https://10.0.0.5/v2/a/blobs/x", "Bearer t"],
+    ["https://10.0.0.9/blob", null],
+  ]);
+});
+
+Deno.test("mayReachHost() applies one rule to realms and redirects", async (t) => {
+  const cases: Array<[string, string, boolean]> = [
+    ["quay.io", "cdn.quay.io", true],
+    ["quay.io", "10.0.0.1", false],
+    ["quay.io", "169.254.169.254", false],
+    ["quay.io", "127.0.0.1", false],
+    ["127.0.0.1", "127.0.0.2", true], // loopback to loopback (tests)
+    ["127.0.0.1", "10.0.0.1", false], // loopback is no LAN
+    ["10.0.0.5", "10.0.0.9", true], // LAN to LAN
+    ["10.0.0.5", "169.254.169.254", false], // never link-local
+    ["10.0.0.5", "[fe80::1]", false],
+    ["192.168.1.2", "192.168.1.2", true],
+  ];
+  for (const [from, to, expected] of cases) {
+    await t.step(`${from} -> ${to}`, () => assert.equal(mayReachHost(from, to), expected));
+  }
+});
