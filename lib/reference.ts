@@ -185,12 +185,19 @@ export class Repository {
     return `${this.registry}/${this.repository}`;
   }
 
-  /** The short form docker prints: `ubuntu` for `docker.io/library/ubuntu`. */
+  /**
+   * The short form docker prints: `ubuntu` for `docker.io/library/ubuntu`.
+   * Unlike docker's, it always parses back to the same repository: a Docker
+   * Hub path whose first component looks like a host (`docker.io/a.b/c`)
+   * keeps its `docker.io/` prefix.
+   */
   get familiarName(): string {
     if (this.registry !== DOCKER_HUB_REGISTRY) return this.name;
-    return this.repository.startsWith("library/") && this.repository.split("/").length === 2
-      ? this.repository.slice("library/".length)
-      : this.repository;
+    const components = this.repository.split("/");
+    if (components[0] === "library" && components.length === 2) return components[1];
+    const first = components[0];
+    const looksLikeHost = first.includes(".") || first.includes(":") || first === "localhost";
+    return looksLikeHost ? this.name : this.repository;
   }
 
   /**

@@ -259,6 +259,15 @@ Deno.test("Reference.familiar gives docker's short form", () => {
   assert.equal(parseReference("docker.io/library/alpine:3").familiar, "alpine:3");
   assert.equal(parseReference("docker.io/bitnami/redis").familiar, "bitnami/redis:latest");
   assert.equal(parseReference("quay.io/org/app:1").familiar, "quay.io/org/app:1");
+  // docker prints "a.b/c", which reads back as registry "a.b": regkit keeps the prefix.
+  assert.equal(parseReference("docker.io/a.b/c:1").familiar, "docker.io/a.b/c:1");
+  assert.equal(parseReference("docker.io/localhost/c").familiar, "docker.io/localhost/c:latest");
+  for (const input of ["docker.io/a.b/c:1", "alpine", "bitnami/redis:7", "docker.io/x.y/z/w"]) {
+    assert.equal(
+      String(parseReference(parseReference(input).familiar)),
+      String(parseReference(input)),
+    );
+  }
 });
 
 Deno.test("parseRepository() takes bare names only", () => {
