@@ -26,7 +26,8 @@
  * `INSECURE_REGISTRY`) makes the exit code 2.
  *
  * Errors go to stderr as `regkit: <message> (<CODE>)`, never with a stack
- * trace or a secret.
+ * trace or a secret. When the reader of stdout goes away (`regkit exists … | head`),
+ * regkit stops quietly with status 141, as tools killed by SIGPIPE do.
  *
  * @example Run the CLI in-process
  * ```ts
@@ -103,6 +104,9 @@ export interface CliIo {
 
 /** Codes the CLI adds to the library's `RegistryErrorCode`s. */
 type CliCode = "USAGE" | "INTERNAL";
+
+/** Exit status when stdout is closed early, as for a process killed by SIGPIPE. */
+const EXIT_BROKEN_PIPE = 141;
 
 /** What a command ended with: an outcome, or an error code. */
 type Outcome = "ok" | "absent" | "unknown" | CliCode | RegistryErrorCode;
@@ -1075,6 +1079,9 @@ export async function main(args: string[], io: CliIo = {}): Promise<number> {
     await err.flush();
     return exitCodeFor(outcome);
   } catch (error) {
+    // The reader of stdout went away (`regkit exists … | head`): stop quietly, as tools killed by
+    // SIGPIPE do (128 + 13).
+    if (error instanceof Deno.errors.BrokenPipe) return EXIT_BROKEN_PIPE;
     try {
       if (error instanceof CliError || isRegistryError(error)) {
         await report(error.code, error.message);

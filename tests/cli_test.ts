@@ -644,3 +644,26 @@ Deno.test("regkit login against a real htpasswd registry (Basic)", async () => {
     await Deno.remove(home, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("regkit exists | head: stops quietly with 141 when stdout closes early", async () => {
+  const home = await Deno.makeTempDir({ prefix: "regkit-cli-pipe-" });
+  // Invalid references are answered without any network: enough output to outgrow a pipe buffer.
+  const refs = Array.from({ length: 5000 }, (_, i) => `Invalid_Reference_${i}`).join("\n");
+  await Deno.writeTextFile(`${home}/refs.txt`, refs);
+  const command = [Deno.execPath(), "run", "--no-prompt", ...FLAGS, CLI, "exists", "--from-file"]
+    .map(shellQuote).join(" ");
+  const script = `${command} ${shellQuote(`${home}/refs.txt`)} 2>${
+    shellQuote(`${home}/stderr`)
+  } | head -n 1; echo "status=\${PIPESTATUS[0]}"`;
+  const output = await new Deno.Command("bash", {
+    args: ["-c", script],
+    clearEnv: true,
+    env: baseEnv(home, {}),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+  assert.match(lines[0], /^unknown Invalid_Reference_0 INVALID_REFERENCE: /);
+  assert.equal(lines.at(-1), "status=141");
+  assert.equal(await Deno.readTextFile(`${home}/stderr`), "");
+});
