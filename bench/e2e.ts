@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { ContainerRegistryClient, type ExistsResult, MANIFEST_ACCEPT } from "../mod.ts";
 import { type RegistryFixture, startRegistry } from "../tests/_registry.ts";
 import { compileFlags } from "../tests/_compile_flags.ts";
+import { mulberry32 } from "../tests/_fault_proxy.ts";
 import { buildImage, type PushedImage, sha256, uploadImage } from "../tests/_images.ts";
 
 // ---------------------------------------------------------------------------
@@ -92,17 +93,8 @@ function readSettings(args: string[]): Settings {
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** mulberry32: a small seeded PRNG, so the order is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the fault proxy's), so the order is the same on every run. */
+const seededRandom = mulberry32;
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
