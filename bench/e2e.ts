@@ -25,7 +25,7 @@
 import { parseArgs } from "node:util";
 import { ContainerRegistryClient, type ExistsResult, MANIFEST_ACCEPT } from "../mod.ts";
 import { type RegistryFixture, startRegistry } from "../tests/_registry.ts";
-import { compileFlags } from "../tests/_compile_flags.ts";
+import { compileFlags, ROOT } from "../tests/_compile_flags.ts";
 import { mulberry32 } from "../tests/_fault_proxy.ts";
 import { buildImage, type PushedImage, sha256, uploadImage } from "../tests/_images.ts";
 
@@ -461,7 +461,10 @@ async function cliBatch(
 
 /** Warms Deno's module cache and the OS page cache. */
 async function warmCli(context: Context): Promise<void> {
-  await new Deno.Command(Deno.execPath(), { args: ["cache", context.cliPath], stdout: "null" })
+  await new Deno.Command(Deno.execPath(), {
+    args: ["cache", `--config=${ROOT}deno.json`, context.cliPath],
+    stdout: "null",
+  })
     .output();
   await runProcess(Deno.execPath(), cliArgs(context, [context.refs[0]]));
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startRegistry } from "./_registry.ts";
-import { compileFlags, ROOT } from "./_compile_flags.ts";
+import { compileFlags, passThroughEnv, ROOT } from "./_compile_flags.ts";
 import { seedStandardImages, uploadImage } from "./_images.ts";
 
 const CLI = `${ROOT}cli.ts`;
@@ -39,6 +39,7 @@ function baseEnv(home: string, options: RunOptions): Record<string, string> {
     HOME: home,
     DENO_DIR,
     DENO_NO_UPDATE_CHECK: "1",
+    ...passThroughEnv(),
     ...(options.color ? {} : { NO_COLOR: "1" }),
     ...options.env,
   };

@@ -56,7 +56,7 @@ Deno.test("resolveCredentials() skips unpermitted variables without prompting", 
       args: [
         "run",
         "--no-prompt",
-        "--no-config",
+        `--config=${new URL("../deno.json", import.meta.url).pathname}`,
         "--allow-env=HOME",
         `--allow-read=${tmp}`,
         `${tmp}/script.ts`,
@@ -136,7 +136,13 @@ console.log(JSON.stringify(await explainCredentials("quay.io/org/app", {
 })));`,
     );
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--no-config", `--allow-read=${tmp}`, `${tmp}/script.ts`],
+      args: [
+        "run",
+        "--no-prompt",
+        `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+        `--allow-read=${tmp}`,
+        `${tmp}/script.ts`,
+      ],
       env: { NO_COLOR: "1", DENO_DIR: `${tmp}/deno-dir` },
       stdout: "piped",
       stderr: "piped",
