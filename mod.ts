@@ -97,7 +97,8 @@ export {
   selectChallenge,
 } from "./lib/challenge.ts";
 export { type Link, parseLinkHeader } from "./lib/link.ts";
-export { parseRetryAfter, type RetryOptions } from "./lib/retry.ts";
+export type { RetryOptions } from "./lib/retry.ts";
+export { parseRetryAfter } from "./lib/retry_after.ts";
 export { AuthTokenWrapper } from "./lib/token.ts";
 export type { FetchFunction } from "./lib/http.ts";
 export {

@@ -8,9 +8,9 @@
 import {
   isRegistryError,
   quote,
-  type RegistryDiagnostic,
   RegistryError,
   type RegistryErrorCode,
+  statusError,
 } from "./errors.ts";
 import { Logger, type LogHandler, type LogLevel, parseLogLevel } from "./log.ts";
 import { parseReference, parseRepository, type Reference, Repository } from "./reference.ts";
@@ -314,57 +314,6 @@ async function digestOf(bytes: Uint8Array, algorithm: string): Promise<string | 
     return `sha512:${Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("")}`;
   }
   return undefined;
-}
-
-function parseDiagnostics(body: Uint8Array): RegistryDiagnostic[] {
-  if (body.byteLength === 0) return [];
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(body));
-    if (!Array.isArray(parsed?.errors)) return [];
-    return parsed.errors
-      .filter((e: unknown) =>
-        typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string"
-      )
-      .slice(0, 20)
-      .map((e: { code: string; message?: unknown; detail?: unknown }) => {
-        const d: RegistryDiagnostic = { code: e.code };
-        if (typeof e.message === "string") d.message = snippet(e.message, 300);
-        if (e.detail !== undefined) d.detail = e.detail;
-        return d;
-      });
-  } catch {
-    return [];
-  }
-}
-
-/** Maps a non-2xx answer to a typed error. */
-function statusError(action: string, subject: string, response: HttpResponse): RegistryError {
-  const { status } = response;
-  const diagnostics = parseDiagnostics(response.body);
-  const first = diagnostics[0];
-  const code: RegistryErrorCode = status === 401
-    ? "UNAUTHORIZED"
-    : status === 403
-    ? "DENIED"
-    : status === 429
-    ? "TOOMANYREQUESTS"
-    : status === 404
-    ? (first?.code === "NAME_UNKNOWN" || first?.code === "BLOB_UNKNOWN"
-      ? first.code
-      : "MANIFEST_UNKNOWN")
-    : (first !== undefined &&
-        ["NAME_INVALID", "TAG_INVALID", "MANIFEST_INVALID", "UNSUPPORTED"].includes(first.code))
-    ? first.code as RegistryErrorCode
-    : "UNEXPECTED_STATUS";
-  const what = first === undefined
-    ? `${status}`
-    : `${status} ${first.code}${first.message ? `: ${first.message}` : ""}`;
-  const retryAfter = Number(response.headers.get("retry-after"));
-  return new RegistryError(code, `Cannot ${action} ${quote(subject)}: registry answered ${what}`, {
-    status,
-    diagnostics,
-    ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
-  });
 }
 
 function manifestPath(ref: Reference): string {
@@ -704,7 +653,7 @@ export class ContainerRegistryClient {
     const { response } = answer;
     const text = response.body.byteLength > 0
       ? snippet(new TextDecoder().decode(response.body), 500)
-      : statusError("check", imageReference, response).message;
+      : statusError(response, { action: "check", what: imageReference }).message;
     return [false, `Unexpected Error: ${response.status} - ${text}`];
   }
 
@@ -798,7 +747,7 @@ export class ContainerRegistryClient {
             mediaType: answer.mediaType,
           };
       }
-      throw statusError("check", input, answer.response);
+      throw statusError(answer.response, { action: "check", what: input });
     } catch (error) {
       const registryError = isRegistryError(error) ? error : new RegistryError(
         "INVALID_RESPONSE",
@@ -954,7 +903,9 @@ export class ContainerRegistryClient {
       subject,
       ...(signal === undefined ? {} : { signal }),
     });
-    if (response.status !== 200) throw statusError("get the manifest of", subject, response);
+    if (response.status !== 200) {
+      throw statusError(response, { action: "get the manifest of", what: subject });
+    }
     const digest = await this.#verifiedDigest(ref, subject, response);
     let json: Record<string, unknown>;
     try {
@@ -1072,7 +1023,7 @@ export class ContainerRegistryClient {
         { status: 404 },
       );
     }
-    throw statusError("get the digest of", imageReference, answer.response);
+    throw statusError(answer.response, { action: "get the digest of", what: imageReference });
   }
 
   /**
@@ -1114,7 +1065,13 @@ export class ContainerRegistryClient {
       subject: imageReference,
       ...(signal === undefined ? {} : { signal }),
     });
-    if (response.status !== 200) throw statusError("read the config of", imageReference, response);
+    if (response.status !== 200) {
+      throw statusError(response, {
+        action: "read the config of",
+        what: imageReference,
+        context: "blob",
+      });
+    }
     await this.#verifiedDigest(configRef, imageReference, { ...response, headers: new Headers() });
     let image: Record<string, unknown>;
     try {
@@ -1190,7 +1147,9 @@ export class ContainerRegistryClient {
         subject: repository,
         ...(signal === undefined ? {} : { signal }),
       });
-      if (response.status !== 200) throw statusError("list tags of", repository, response);
+      if (response.status !== 200) {
+        throw statusError(response, { action: "list tags of", what: repository, context: "tags" });
+      }
       let body: { tags?: unknown };
       try {
         body = JSON.parse(new TextDecoder().decode(response.body));

@@ -6,15 +6,10 @@
  * @module
  */
 
-import { RegistryError } from "./errors.ts";
+import { RegistryError, TEMPORARY_STATUSES } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import {
-  backoffDelay,
-  parseRetryAfter,
-  RETRYABLE_STATUSES,
-  type RetryPolicy,
-  sleep,
-} from "./retry.ts";
+import { backoffDelay, type RetryPolicy, sleep } from "./retry.ts";
+import { parseRetryAfter } from "./retry_after.ts";
 import { redactUrl } from "./_redact.ts";
 import { mayReachHost } from "./reference.ts";
 
@@ -202,7 +197,7 @@ export class Http {
       try {
         const response = await this.#attempt(request);
         response.attempts = attempt + 1;
-        if (!RETRYABLE_STATUSES.has(response.status) || attempt >= retries) return response;
+        if (!TEMPORARY_STATUSES.has(response.status) || attempt >= retries) return response;
         retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
         const delay = backoffDelay(attempt, retry, retryAfterMs);
         if (delay === undefined) return response; // server asks for a longer wait than we allow

@@ -1,14 +1,11 @@
 /**
- * Retry policy: which failures are temporary, exponential backoff with full
- * jitter, and `Retry-After`.
+ * Retry policy: exponential backoff with full jitter, or the server's
+ * `Retry-After`. Which failures are temporary is decided in `errors.ts`.
  *
  * @module
  */
 
 import { RegistryError } from "./errors.ts";
-
-/** HTTP statuses worth retrying: 408, 429 and the temporary 5xx answers. */
-export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 /** How a request is retried. Every field is optional. */
 export interface RetryOptions {
@@ -68,33 +65,6 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
     throw new RangeError(`Cannot use retry option "retries": ${retries} is not an integer`);
   }
   return { retries, baseDelayMs, maxDelayMs, maxRetryAfterMs, random };
-}
-
-/**
- * Parses a `Retry-After` value: delay seconds or an HTTP date.
- *
- * @example
- * ```ts
- * import { parseRetryAfter } from "@regkit/regkit";
- * import assert from "node:assert/strict";
- * assert.equal(parseRetryAfter("2"), 2000);
- * assert.equal(parseRetryAfter("soon"), undefined);
- * ```
- * @param value The header value.
- * @param now The current time in milliseconds since the epoch.
- * @returns The delay in milliseconds (0 for a past date), or `undefined` when unparsable.
- */
-export function parseRetryAfter(
-  value: string | null | undefined,
-  now: number = Date.now(),
-): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (!/[a-zA-Z]/.test(trimmed)) return undefined;
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
 }
 
 /**

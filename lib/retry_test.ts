@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isRegistryError } from "./errors.ts";
-import { backoffDelay, parseRetryAfter, retryPolicy, sleep } from "./retry.ts";
+import { backoffDelay, retryPolicy, sleep } from "./retry.ts";
+import { parseRetryAfter } from "./retry_after.ts";
 
 Deno.test("parseRetryAfter() reads seconds and HTTP dates", async (t) => {
   const now = Date.parse("2026-12-01T00:00:00Z");

@@ -6,11 +6,10 @@
  * @module
  */
 
-import { quote, RegistryError } from "./errors.ts";
+import { quote, RegistryError, statusError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
 import { hostOf, isLoopbackHost, mayReachHost } from "./reference.ts";
-import { snippet } from "./_redact.ts";
 
 /** Largest token response accepted. */
 export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
@@ -163,46 +162,6 @@ export function basicAuthorization(credentials: Credentials): string {
   return basicHeader(credentials.username ?? "", credentials.secret);
 }
 
-function tokenError(request: TokenRequest, status: number, body: Uint8Array): RegistryError {
-  const subject = quote(request.subject);
-  const where = request.realm.origin;
-  let detail = "";
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(body));
-    const first = parsed?.errors?.[0] ?? parsed;
-    const text = first?.message ?? first?.error_description ?? first?.details ?? first?.error;
-    if (typeof text === "string") detail = `: ${snippet(text, 120)}`;
-  } catch { /* not JSON: say nothing of it */ }
-  if (status === 401) {
-    return new RegistryError(
-      "UNAUTHORIZED",
-      `Cannot get a token for ${subject} from ${where}: credentials rejected (401)${detail}`,
-      { status },
-    );
-  }
-  if (status === 403) {
-    return new RegistryError(
-      "DENIED",
-      `Cannot get a token for ${subject} from ${where}: 403 denied${detail}`,
-      {
-        status,
-      },
-    );
-  }
-  if (status === 429) {
-    return new RegistryError(
-      "TOOMANYREQUESTS",
-      `Cannot get a token for ${subject} from ${where}: rate limited (429)`,
-      { status },
-    );
-  }
-  return new RegistryError(
-    "TOKEN_EXCHANGE_FAILED",
-    `Cannot get a token for ${subject} from ${where}: answered ${status}${detail}`,
-    { status },
-  );
-}
-
 /**
  * Asks a realm for a token: GET with Basic credentials or anonymously, or a
  * POST `grant_type=refresh_token` form for identity tokens.
@@ -244,7 +203,14 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
   };
   const received = Date.now();
   const response = await http.send(requestInit);
-  if (response.status !== 200) throw tokenError(request, response.status, response.body);
+  if (response.status !== 200) {
+    throw statusError(response, {
+      action: "get a token for",
+      what: request.subject,
+      context: "token",
+      from: `the token realm ${realm.origin}`,
+    });
+  }
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(new TextDecoder().decode(response.body));

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { quote, RegistryError } from "./errors.ts";
+import { quote, RegistryError, statusError } from "./errors.ts";
 import { type AuthChallenge, selectChallenge } from "./challenge.ts";
 import type { Credentials, ResolvedCredentials } from "./credentials.ts";
 import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
@@ -154,11 +154,11 @@ export class Transport {
       const challenge = selectChallenge(response.headers.get("www-authenticate"));
       if (challenge !== undefined) endpoint.challenge = challenge;
     } else if (response.status >= 500 || response.status === 429) {
-      throw new RegistryError(
-        response.status === 429 ? "TOOMANYREQUESTS" : "UNEXPECTED_STATUS",
-        `Cannot reach the registry API at ${quote(host)}: answered ${response.status}`,
-        { status: response.status },
-      );
+      throw statusError(response, {
+        action: "reach the registry API at",
+        what: host,
+        context: "api",
+      });
     }
     return endpoint;
   }
@@ -399,11 +399,7 @@ export class Transport {
       });
       if (response.status === 401) throw rejected(401);
       if (response.status !== 200) {
-        throw new RegistryError(
-          "UNEXPECTED_STATUS",
-          `Cannot log in to ${quote(subject)}: registry answered ${response.status}`,
-          { status: response.status },
-        );
+        throw statusError(response, { action: "log in to", what: subject, context: "api" });
       }
       return "basic";
     }
