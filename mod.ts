@@ -101,17 +101,15 @@ export type { RetryOptions } from "./lib/retry.ts";
 export { parseRetryAfter } from "./lib/retry_after.ts";
 export { AuthTokenWrapper } from "./lib/token.ts";
 export type { FetchFunction } from "./lib/http.ts";
-export {
-  type ClientStats,
-  ContainerRegistryClient,
-  type ContainerRegistryClientOptions,
-  type ExistsManyOptions,
-  type ExistsResult,
-  type ImageInspection,
-  MANIFEST_ACCEPT,
-  type ManifestResult,
-  type OperationOptions,
-  parsePlatform,
-  type Platform,
-  type PlatformOptions,
-} from "./lib/client.ts";
+export { ContainerRegistryClient, type ContainerRegistryClientOptions } from "./lib/client.ts";
+export type {
+  ClientStats,
+  ExistsManyOptions,
+  ExistsResult,
+  ImageInspection,
+  ManifestResult,
+  OperationOptions,
+  PlatformOptions,
+} from "./lib/types.ts";
+export { parsePlatform, type Platform } from "./lib/platform.ts";
+export { MANIFEST_ACCEPT } from "./lib/media_types.ts";

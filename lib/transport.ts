@@ -55,10 +55,12 @@ export interface RegistryRequest {
   /** Aborts the request. */
   signal?: AbortSignal;
   /**
-   * Seed mode: send exactly this `Authorization` (or none) and return a 401 as
-   * is, without answering the challenge.
+   * Seed mode: send exactly this `Authorization` first (`null`: none) instead
+   * of the cached token; a 401 is then answered as any other.
    */
-  manualAuthorization?: string | null;
+  firstAuthorization?: string | null;
+  /** Hears the `Authorization` a 401 was answered with. */
+  onAuthorization?: (authorization: string) => void;
 }
 
 function identityOf(resolved: ResolvedCredentials | undefined): string {
@@ -297,9 +299,10 @@ export class Transport {
    */
   async request(repository: Repository, request: RegistryRequest): Promise<HttpResponse> {
     const { signal, subject } = request;
-    // Credentials are resolved while the first contact is under way (both are needed below).
-    const manual = request.manualAuthorization !== undefined;
-    const credentials = manual ? undefined : this.credentials(repository);
+    // Credentials are resolved while the first contact is under way (both are needed below);
+    // in seed mode only once a 401 asks for them.
+    const seed = request.firstAuthorization !== undefined;
+    const credentials = seed ? undefined : this.credentials(repository);
     credentials?.catch(() => {}); // reported when awaited below
     const endpoint = await this.endpoint(repository, signal);
     const url = new URL(request.path, endpoint.base);
@@ -322,20 +325,20 @@ export class Transport {
         ...(signal === undefined ? {} : { signal }),
       });
     };
-    if (manual) {
-      return await send(request.manualAuthorization ?? undefined);
-    }
-    const resolved = await credentials;
+    let resolved = await credentials;
     const scope = repository.scope(request.actions ?? "pull");
-    const sent = await this.#authorization(endpoint, repository, resolved, [scope], subject, {
-      ...(signal === undefined ? {} : { signal }),
-    });
+    const sent = seed
+      ? request.firstAuthorization ?? undefined
+      : await this.#authorization(endpoint, repository, resolved, [scope], subject, {
+        ...(signal === undefined ? {} : { signal }),
+      });
     const response = await send(sent);
     if (response.status !== 401) return response;
 
     // One more try with what this 401 asks for.
     const challenge = selectChallenge(response.headers.get("www-authenticate"));
     if (challenge === undefined) return response;
+    if (seed) resolved = await this.credentials(repository);
     if (
       endpoint.challenge === undefined || endpoint.challenge.scheme !== challenge.scheme ||
       endpoint.challenge.realm !== challenge.realm ||
@@ -355,6 +358,7 @@ export class Transport {
       return response;
     }
     this.#settings.logger.debug(`answering the ${challenge.scheme} challenge for ${subject} once`);
+    request.onAuthorization?.(retried);
     return await send(retried);
   }
 
