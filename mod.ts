@@ -101,7 +101,8 @@ export type { RetryOptions } from "./lib/retry.ts";
 export { parseRetryAfter } from "./lib/retry_after.ts";
 export { AuthTokenWrapper } from "./lib/token.ts";
 export type { FetchFunction } from "./lib/http.ts";
-export { ContainerRegistryClient, type ContainerRegistryClientOptions } from "./lib/client.ts";
+export { ContainerRegistryClient } from "./lib/client.ts";
+export type { ContainerRegistryClientOptions } from "./lib/client_options.ts";
 export type {
   ClientStats,
   ExistsManyOptions,

@@ -7,15 +7,16 @@
  */
 
 import { quote, RegistryError } from "./errors.ts";
-import { Logger, type LogHandler, type LogLevel, parseLogLevel } from "./log.ts";
+import { Logger, type LogLevel, parseLogLevel } from "./log.ts";
 import {
   type CredentialExplanation,
   type CredentialOptions,
   explainCredentials,
   resolveCredentials,
 } from "./credentials.ts";
-import { type FetchFunction, Http } from "./http.ts";
-import { type RetryOptions, retryPolicy } from "./retry.ts";
+import { Http } from "./http.ts";
+import { retryPolicy } from "./retry.ts";
+import { checkClientOptions, type ContainerRegistryClientOptions } from "./client_options.ts";
 import type { AuthTokenWrapper } from "./token.ts";
 import { Transport } from "./transport.ts";
 import { parseReference } from "./reference.ts";
@@ -38,66 +39,6 @@ import { verifyCredentials } from "./ops/login.ts";
 import { REDACTED } from "./_redact.ts";
 
 const VERSION = "0.1.0";
-
-/**
- * Options for {@linkcode ContainerRegistryClient}. Every field is optional.
- * Credential options (`username`, `password`, `authFile`, `env`,
- * `readTextFile`, `runHelper`, `helperTimeoutMs`) are those of
- * {@linkcode resolveCredentials}; the client supplies the logger.
- */
-export interface ContainerRegistryClientOptions extends Omit<CredentialOptions, "logger"> {
-  /**
-   * Retries after a temporary failure (408, 429, 5xx, network, timeout).
-   * @default {5}
-   */
-  retries?: number;
-  /**
-   * Least severe log level passed to `onLog`.
-   * @default {"INFO"}
-   */
-  logLevel?: LogLevel | string;
-  /**
-   * Receives log records; the library never prints by itself.
-   * @default {undefined}
-   */
-  onLog?: LogHandler;
-  /**
-   * Time limit for one HTTP attempt, body included, in milliseconds.
-   * @default {30000}
-   */
-  timeoutMs?: number;
-  /**
-   * Extra trusted CA certificates (PEM) for private registries.
-   * @default {[]}
-   */
-  caCerts?: string[];
-  /**
-   * Registries (`host` or `host:port`) that may be reached over plain HTTP
-   * (loopback hosts always may).
-   * @default {[]}
-   */
-  insecureRegistries?: string[];
-  /**
-   * Backoff tuning: `baseDelayMs` (100), `maxDelayMs` (5000), `maxRetryAfterMs` (30000), `random`.
-   * @default {{}}
-   */
-  backoff?: Omit<RetryOptions, "retries">;
-  /**
-   * Aborts every operation of this client.
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-  /**
-   * The `fetch` to use.
-   * @default {globalThis.fetch}
-   */
-  fetch?: FetchFunction;
-  /**
-   * The `User-Agent` header.
-   * @default {"regkit/0.1.0"}
-   */
-  userAgent?: string;
-}
 
 /** Checks that `pem` holds at least one well-formed certificate block; Deno accepts anything. */
 function checkPemCertificates(pem: string, index: number): void {
@@ -155,14 +96,24 @@ export class ContainerRegistryClient {
   readonly #signal?: AbortSignal;
 
   /**
-   * Creates a client. Nothing is sent until an operation is called.
+   * Creates a client. Nothing is sent until an operation is called; every
+   * option is checked here, each bad one naming the option and its value.
    *
+   * @example A bad option fails at once
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   * import assert from "node:assert/strict";
+   * assert.throws(() => new ContainerRegistryClient({ helperTimeoutMs: -1 }), RangeError);
+   * ```
    * @param options Credentials, retries, TLS and logging.
-   * @throws {TypeError} When only one of `username` and `password` is given.
-   * @throws {RangeError} For a negative `retries` or `timeoutMs`, or an unknown `logLevel`.
+   * @throws {TypeError} For an option of the wrong type, or only one of `username` and `password`.
+   * @throws {RangeError} For a value out of range: a negative `retries`, a `timeoutMs` or
+   *   `helperTimeoutMs` that is not positive or longer than a timer can wait, an unknown
+   *   `logLevel`, a malformed `insecureRegistries` entry, a `userAgent` with control characters.
    * @throws {RegistryError} `INVALID_CONFIG` when a CA certificate cannot be used.
    */
   constructor(options: ContainerRegistryClientOptions = {}) {
+    checkClientOptions(options);
     const {
       username,
       password,
@@ -178,18 +129,9 @@ export class ContainerRegistryClient {
       fetch = globalThis.fetch,
       userAgent = `regkit/${VERSION}`,
     } = options;
-    if ((username === undefined) !== (password === undefined)) {
-      throw new TypeError(
-        `Cannot create the client: "username" and "password" go together (got only ${
-          username === undefined ? "password" : "username"
-        })`,
-      );
-    }
-    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new RangeError(`Cannot use option "timeoutMs": ${timeoutMs} is not a number > 0`);
-    }
     this.logLevel = parseLogLevel(logLevel);
-    this.retries = retryPolicy({ retries }).retries;
+    const retry = retryPolicy({ ...backoff, retries });
+    this.retries = retry.retries;
     if (username !== undefined) this.username = username;
     if (password !== undefined) this.#password = password;
     if (authFile !== undefined) this.authFile = authFile;
@@ -219,7 +161,7 @@ export class ContainerRegistryClient {
     this.#http = new Http({
       fetch,
       ...(this.#httpClient === undefined ? {} : { client: this.#httpClient }),
-      retry: retryPolicy({ ...backoff, retries }),
+      retry,
       timeoutMs,
       userAgent,
       logger,

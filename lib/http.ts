@@ -111,6 +111,30 @@ function networkReason(error: unknown): string {
   return "connection failed";
 }
 
+/** What a bad argument to `fetch` says (checked first: a header value may contain any word). */
+const BAD_ARGUMENT =
+  /^(?:invalid header|header name|cannot convert argument to a ByteString|invalid url|url scheme|request with (?:get|head) method cannot have body|failed to construct)/i;
+/** What a network failure says (Deno's `fetch` reports them all as `TypeError`). */
+const NETWORK_FAILURE =
+  /fetch failed|error sending request|error reading a body|body error|connection|network|socket|refused|reset|broken pipe|eof|end of file|dns|lookup|unreachable|no route|timed out|tls|ssl|handshake|certificate/i;
+
+/**
+ * Whether a failed `fetch` (or body read) is the network's doing, to report
+ * as a retryable `NETWORK`: a `TypeError` only when it says so; a `RangeError`
+ * never (both are how a bad argument fails); anything else (`Deno.errors.*`).
+ */
+function isNetworkFailure(error: unknown): boolean {
+  if (error instanceof RangeError) return false;
+  if (!(error instanceof TypeError)) return true;
+  if (BAD_ARGUMENT.test(error.message)) return false;
+  const causes: string[] = [];
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    causes.push(e.message);
+    e = e.cause;
+  }
+  return NETWORK_FAILURE.test(causes.join(" "));
+}
+
 /** Whether `error` says the server spoke plain HTTP to our TLS client. */
 export function isPlainHttpAnswer(error: unknown): boolean {
   return error instanceof RegistryError && error.cause instanceof Error &&
@@ -355,6 +379,7 @@ export class Http {
           true,
         );
       }
+      if (!isNetworkFailure(error)) throw error; // a bad argument, not the network: not retried
       const tls = isCertificateError(error);
       const detail = tls ? "TLS certificate not trusted" : networkReason(error);
       throw new AttemptError(

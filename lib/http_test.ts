@@ -107,3 +107,51 @@ Deno.test("mayReachHost() applies one rule to realms and redirects", async (t) =
     await t.step(`${from} -> ${to}`, () => assert.equal(mayReachHost(from, to), expected));
   }
 });
+
+Deno.test("Http retries only network failures; a bad argument is rethrown as is, once", async (t) => {
+  const cases: Array<[string, () => unknown, "NETWORK" | "rethrown"]> = [
+    ["fetch failed (connection refused)", () =>
+      new TypeError("fetch failed", {
+        cause: new Error("tcp connect error: Connection refused (os error 111)"),
+      }), "NETWORK"],
+    ["a body cut off", () => new TypeError("error reading a body from connection"), "NETWORK"],
+    ["a Deno network error", () => new Deno.errors.ConnectionReset("reset by peer"), "NETWORK"],
+    [
+      "an invalid header value",
+      () => new TypeError('Invalid header value: "a\nconnection"'),
+      "rethrown",
+    ],
+    ["a bug in a custom fetch", () => new TypeError("x is not a function"), "rethrown"],
+    ["a RangeError", () => new RangeError("Invalid array length"), "rethrown"],
+  ];
+  for (const [name, failure, expected] of cases) {
+    await t.step(name, async () => {
+      let calls = 0;
+      const thrown = failure();
+      const client = new Http({
+        fetch: () => {
+          calls++;
+          return Promise.reject(thrown);
+        },
+        retry: retryPolicy({ retries: 2, baseDelayMs: 0, maxDelayMs: 0 }),
+        timeoutMs: 1000,
+        userAgent: "test",
+        logger: new Logger("ERROR"),
+      });
+      const request = { method: "GET", url: new URL("https://registry.example/v2/"), maxBytes: 64 };
+      const error = await client.send({ ...request, subject: "registry.example" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      if (expected === "NETWORK") {
+        assert.ok(isRegistryError(error, "NETWORK"), String(error));
+        assert.equal(calls, 3);
+        assert.equal(client.stats.retries, 2);
+      } else {
+        assert.equal(error, thrown);
+        assert.equal(calls, 1);
+        assert.equal(client.stats.retries, 0);
+      }
+    });
+  }
+});

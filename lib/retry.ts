@@ -7,6 +7,9 @@
 
 import { RegistryError } from "./errors.ts";
 
+/** The longest delay a timer can wait (2^31 - 1 ms, about 24.8 days); more fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How a request is retried. Every field is optional. */
 export interface RetryOptions {
   /**
@@ -44,7 +47,9 @@ export type RetryPolicy = Required<RetryOptions>;
  *
  * @param options The options.
  * @returns The complete policy.
- * @throws {RangeError} When a number is negative or not finite.
+ * @throws {RangeError} When a number is negative, not finite, or a delay longer
+ *   than a timer can wait.
+ * @throws {TypeError} When `random` is not a function.
  */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   const {
@@ -63,6 +68,20 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   }
   if (!Number.isInteger(retries)) {
     throw new RangeError(`Cannot use retry option "retries": ${retries} is not an integer`);
+  }
+  for (const [name, value] of Object.entries({ baseDelayMs, maxDelayMs, maxRetryAfterMs })) {
+    if (value > MAX_TIMER_MS) {
+      throw new RangeError(
+        `Cannot use retry option "${name}": ${value} is more than a timer can wait (${MAX_TIMER_MS} ms)`,
+      );
+    }
+  }
+  if (typeof random !== "function") {
+    throw new TypeError(
+      `Cannot use retry option "random": ${
+        typeof random === "string" ? JSON.stringify(random) : String(random)
+      } is not a function`,
+    );
   }
   return { retries, baseDelayMs, maxDelayMs, maxRetryAfterMs, random };
 }

@@ -237,6 +237,16 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
       { status: 200 },
     );
   }
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    // Sent as `Authorization: Bearer <token>`: anything else would fail in fetch, not on the network.
+    throw new RegistryError(
+      "TOKEN_EXCHANGE_FAILED",
+      `Cannot get a token for ${
+        quote(request.subject)
+      } from ${realm.origin}: the token is not a valid header value`,
+      { status: 200 },
+    );
+  }
   const expiresIn = typeof parsed.expires_in === "number" && Number.isFinite(parsed.expires_in)
     ? Math.max(MIN_TOKEN_LIFETIME_SECONDS, parsed.expires_in)
     : MIN_TOKEN_LIFETIME_SECONDS;

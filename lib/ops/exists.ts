@@ -29,7 +29,6 @@ async function check(ctx: OperationContext, ref: Reference, input: string): Prom
       : { status: "present", reference: input, digest: answer.digest, mediaType: answer.mediaType };
   } catch (error) {
     if (isRegistryError(error)) return unknown(input, error);
-    if (error instanceof TypeError || error instanceof RangeError) throw error; // API misuse
     return unknown(
       input,
       new RegistryError(
