@@ -1,6 +1,7 @@
 /**
- * Internal: the one place that removes secrets from URLs, headers and
- * messages before they reach a log, an error or the terminal.
+ * Internal: the one place that removes secrets from URLs and shortens
+ * untrusted text before it reaches a log, an error or the terminal, and the
+ * one placeholder that stands in for a secret.
  *
  * @module
  */
@@ -16,22 +17,8 @@ const SAFE_QUERY_PARAMS: ReadonlySet<string> = new Set([
   "from",
 ]);
 
-/** Headers whose values may be logged. Everything else is shown as redacted. */
-const SAFE_HEADERS: ReadonlySet<string> = new Set([
-  "accept",
-  "content-type",
-  "content-length",
-  "docker-content-digest",
-  "docker-distribution-api-version",
-  "location",
-  "link",
-  "retry-after",
-  "user-agent",
-  "www-authenticate",
-]);
-
 /** The text that stands in for a secret. */
-export const REDACTED = "[redacted]";
+export const REDACTED = "[REDACTED]";
 
 /**
  * Returns `url` with user info and non-protocol query values replaced.
@@ -60,37 +47,6 @@ export function redactUrl(url: string | URL): string {
     : `?${query.replaceAll(encodeURIComponent(REDACTED), REDACTED)}`;
   // A Location header may point to a signed blob URL: only its origin and path are shown.
   return parsed.href;
-}
-
-/**
- * Renders headers for a debug log with every non-allow-listed value redacted.
- *
- * @param headers The headers.
- * @returns `name: value` pairs joined by `, `.
- */
-export function redactHeaders(headers: Headers): string {
-  const parts: string[] = [];
-  for (const [name, value] of headers) {
-    if (!SAFE_HEADERS.has(name)) parts.push(`${name}: ${REDACTED}`);
-    else if (name === "location") parts.push(`${name}: ${redactUrl(value)}`);
-    else parts.push(`${name}: ${value}`);
-  }
-  return parts.join(", ");
-}
-
-/**
- * Replaces every occurrence of each secret in `text`.
- *
- * @param text The text.
- * @param secrets Values that must not appear (empty strings are ignored).
- * @returns The text with secrets replaced.
- */
-export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret !== undefined && secret.length >= 4) result = result.replaceAll(secret, REDACTED);
-  }
-  return result;
 }
 
 /**

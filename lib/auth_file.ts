@@ -11,6 +11,7 @@
 
 import { quote, RegistryError } from "./errors.ts";
 import { DOCKER_HUB_REGISTRY, type Repository } from "./reference.ts";
+import { REDACTED } from "./_redact.ts";
 
 export type { Repository };
 
@@ -23,8 +24,6 @@ export type EnvReader = (name: string) => string | undefined;
 
 /** What a {@linkcode Credentials} value holds. */
 export type CredentialKind = "basic" | "identityToken" | "registryToken";
-
-const REDACTED = "[REDACTED]";
 
 /**
  * Registry credentials: a username and password, an identity token (an

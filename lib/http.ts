@@ -20,7 +20,7 @@ export type FetchFunction = (
 ) => Promise<Response>;
 
 /** Largest error body read (the rest is discarded). */
-export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
 
 /** Settings shared by every exchange of one client. */
@@ -43,8 +43,6 @@ export interface HttpRequest {
   /** Largest successful body accepted; more is `RESPONSE_TOO_LARGE`. */
   maxBytes: number;
   signal?: AbortSignal;
-  /** Whether temporary failures are retried (default true). */
-  retry?: boolean;
   /** What the request is for, used in error messages, e.g. `"quay.io/org/app:1"`. */
   subject: string;
 }
@@ -56,8 +54,6 @@ export interface HttpResponse {
   body: Uint8Array;
   /** The final URL after redirects. */
   url: URL;
-  /** How many attempts were made (1 = no retry). */
-  attempts: number;
 }
 
 /** Counts of what a client sent, for tests and benchmarks. */
@@ -204,23 +200,17 @@ export class Http {
     this.#settings = settings;
   }
 
-  /** The logger. */
-  get logger(): Logger {
-    return this.#settings.logger;
-  }
-
   /**
    * Sends `request`, retrying temporary failures. Non-2xx answers are
    * returned, not thrown, once retries are spent (or when not retryable).
    */
   async send(request: HttpRequest): Promise<HttpResponse> {
     const { retry } = this.#settings;
-    const retries = request.retry === false ? 0 : retry.retries;
+    const { retries } = retry;
     for (let attempt = 0;; attempt++) {
       let retryAfterMs: number | undefined;
       try {
         const response = await this.#attempt(request);
-        response.attempts = attempt + 1;
         if (!TEMPORARY_STATUSES.has(response.status) || attempt >= retries) return response;
         retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
         const delay = backoffDelay(attempt, retry, retryAfterMs);
@@ -351,7 +341,7 @@ export class Http {
             !ok,
             request.subject,
           );
-        return { status: response.status, headers: response.headers, body: data, url, attempts: 1 };
+        return { status: response.status, headers: response.headers, body: data, url };
       }
     } catch (error) {
       if (error instanceof RegistryError) throw new AttemptError(error, false);

@@ -7,16 +7,17 @@
  */
 
 import { quote, RegistryError, statusError } from "./errors.ts";
+import { REDACTED } from "./_redact.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
 import { hostOf, isLoopbackHost, mayReachHost } from "./reference.ts";
 
 /** Largest token response accepted. */
-export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
+const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 /** Shortest lifetime assumed for a token, in seconds (the token spec's default). */
-export const MIN_TOKEN_LIFETIME_SECONDS = 60;
+const MIN_TOKEN_LIFETIME_SECONDS = 60;
 /** Most scopes asked for in one token request. */
-export const MAX_SCOPES_PER_TOKEN_REQUEST = 25;
+const MAX_SCOPES_PER_TOKEN_REQUEST = 25;
 
 /**
  * Carrier of a registry token, refreshed in place by
@@ -28,7 +29,7 @@ export const MAX_SCOPES_PER_TOKEN_REQUEST = 25;
  * import assert from "node:assert/strict";
  * const holder = new AuthTokenWrapper();
  * assert.equal(holder.token, "");
- * assert.equal(JSON.stringify(new AuthTokenWrapper("secret")), '{"token":"[redacted]"}');
+ * assert.equal(JSON.stringify(new AuthTokenWrapper("secret")), '{"token":"[REDACTED]"}');
  * ```
  */
 export class AuthTokenWrapper {
@@ -46,12 +47,12 @@ export class AuthTokenWrapper {
 
   /** Serialises without the token. */
   toJSON(): { token: string } {
-    return { token: this.token === "" ? "" : "[redacted]" };
+    return { token: this.token === "" ? "" : REDACTED };
   }
 
   /** Shows the holder without the token. */
   toString(): string {
-    return `AuthTokenWrapper(${this.token === "" ? "empty" : "[redacted]"})`;
+    return `AuthTokenWrapper(${this.token === "" ? "empty" : REDACTED})`;
   }
 
   /** Deno's inspect hook: never shows the token. */
@@ -300,7 +301,7 @@ export class TokenCache {
 
   /**
    * Starts token requests for every scope not already covered, in batches of
-   * {@linkcode MAX_SCOPES_PER_TOKEN_REQUEST}. Failures are left for `get` to
+   * `MAX_SCOPES_PER_TOKEN_REQUEST`. Failures are left for `get` to
    * report.
    */
   prefetch(
@@ -345,10 +346,5 @@ export class TokenCache {
       },
     );
     return slot.promise;
-  }
-
-  /** Forgets every token. */
-  clear(): void {
-    this.#slots.clear();
   }
 }
