@@ -44,7 +44,7 @@ export interface HttpRequest {
   maxBytes: number;
   signal?: AbortSignal;
   /** What the request is for, used in error messages, e.g. `"quay.io/org/app:1"`. */
-  subject: string;
+  what: string;
 }
 
 /** A complete answer: status, headers and the (bounded) body. */
@@ -141,7 +141,7 @@ async function readBounded(
   response: Response,
   limit: number,
   truncate: boolean,
-  subject: string,
+  what: string,
 ): Promise<Uint8Array> {
   if (response.body === null) return new Uint8Array();
   const declared = Number(response.headers.get("content-length") ?? NaN);
@@ -150,7 +150,7 @@ async function readBounded(
     throw new RegistryError(
       "RESPONSE_TOO_LARGE",
       `Cannot read the answer for ${
-        JSON.stringify(subject)
+        JSON.stringify(what)
       }: ${declared} bytes exceeds the limit of ${limit}`,
       { status: response.status },
     );
@@ -171,7 +171,7 @@ async function readBounded(
         }
         throw new RegistryError(
           "RESPONSE_TOO_LARGE",
-          `Cannot read the answer for ${JSON.stringify(subject)}: more than ${limit} bytes`,
+          `Cannot read the answer for ${JSON.stringify(what)}: more than ${limit} bytes`,
           { status: response.status },
         );
       }
@@ -242,7 +242,7 @@ export class Http {
     if (request.signal?.aborted) {
       throw new RegistryError(
         "ABORTED",
-        `Cannot finish ${JSON.stringify(request.subject)}: aborted`,
+        `Cannot finish ${JSON.stringify(request.what)}: aborted`,
       );
     }
     // A timer cleared when the attempt ends: AbortSignal.timeout() would keep every attempt's
@@ -282,9 +282,7 @@ export class Http {
           if (hop >= MAX_REDIRECTS) {
             throw new RegistryError(
               "INVALID_RESPONSE",
-              `Cannot finish ${
-                JSON.stringify(request.subject)
-              }: more than ${MAX_REDIRECTS} redirects`,
+              `Cannot finish ${JSON.stringify(request.what)}: more than ${MAX_REDIRECTS} redirects`,
               { status: response.status },
             );
           }
@@ -294,21 +292,21 @@ export class Http {
           } catch {
             throw new RegistryError(
               "INVALID_RESPONSE",
-              `Cannot finish ${JSON.stringify(request.subject)}: redirect to an invalid URL`,
+              `Cannot finish ${JSON.stringify(request.what)}: redirect to an invalid URL`,
               { status: response.status },
             );
           }
           if (next.protocol !== "https:" && next.protocol !== "http:") {
             throw new RegistryError(
               "INVALID_RESPONSE",
-              `Cannot finish ${JSON.stringify(request.subject)}: redirect to a non-HTTP URL`,
+              `Cannot finish ${JSON.stringify(request.what)}: redirect to a non-HTTP URL`,
               { status: response.status },
             );
           }
           if (!mayReachHost(request.url.hostname, next.hostname)) {
             throw new RegistryError(
               "INVALID_RESPONSE",
-              `Cannot finish ${JSON.stringify(request.subject)}: redirect to internal address ${
+              `Cannot finish ${JSON.stringify(request.what)}: redirect to internal address ${
                 JSON.stringify(next.hostname)
               } refused`,
               { status: response.status },
@@ -324,7 +322,7 @@ export class Http {
             throw new RegistryError(
               "INVALID_RESPONSE",
               `Cannot finish ${
-                JSON.stringify(request.subject)
+                JSON.stringify(request.what)
               }: a redirect would send the request body to another origin`,
               { status: response.status },
             );
@@ -339,7 +337,7 @@ export class Http {
             response,
             ok ? request.maxBytes : MAX_ERROR_BODY_BYTES,
             !ok,
-            request.subject,
+            request.what,
           );
         return { status: response.status, headers: response.headers, body: data, url };
       }
@@ -349,7 +347,7 @@ export class Http {
         throw new AttemptError(
           new RegistryError(
             "ABORTED",
-            `Cannot finish ${JSON.stringify(request.subject)}: aborted`,
+            `Cannot finish ${JSON.stringify(request.what)}: aborted`,
             {
               cause: error,
             },
@@ -362,7 +360,7 @@ export class Http {
           new RegistryError(
             "TIMEOUT",
             `Cannot reach ${url.host} for ${
-              JSON.stringify(request.subject)
+              JSON.stringify(request.what)
             }: no answer within ${timeoutMs} ms`,
             { cause: error },
           ),
@@ -375,7 +373,7 @@ export class Http {
       throw new AttemptError(
         new RegistryError(
           "NETWORK",
-          `Cannot reach ${url.host} for ${JSON.stringify(request.subject)}: ${detail}`,
+          `Cannot reach ${url.host} for ${JSON.stringify(request.what)}: ${detail}`,
           { cause: error },
         ),
         !tls && !isTlsMismatch(error),

@@ -48,7 +48,7 @@ Deno.test("Http refuses redirects from a public registry to internal addresses",
           method: "GET",
           url: new URL("https://registry.example/v2/app/blobs/sha256:1"),
           maxBytes: 1024,
-          subject: "registry.example/app",
+          what: "registry.example/app",
         }),
         (e: unknown) =>
           isRegistryError(e, "INVALID_RESPONSE") && /internal address/.test(e.message),
@@ -78,7 +78,7 @@ Deno.test("Http follows redirects to public hosts and within a LAN, without Auth
       url: new URL(start),
       headers: { authorization: "Bearer t" },
       maxBytes: 1024,
-      subject: "a",
+      what: "a",
     });
     assert.equal(new TextDecoder().decode(response.body), "blob");
   }
@@ -139,7 +139,7 @@ Deno.test("Http retries only network failures; a bad argument is rethrown as is,
         logger: new Logger("ERROR"),
       });
       const request = { method: "GET", url: new URL("https://registry.example/v2/"), maxBytes: 64 };
-      const error = await client.send({ ...request, subject: "registry.example" }).then(
+      const error = await client.send({ ...request, what: "registry.example" }).then(
         () => undefined,
         (e: unknown) => e,
       );

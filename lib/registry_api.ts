@@ -135,9 +135,9 @@ function blobPath(ref: Reference): string {
   return `/v2/${ref.repository}/blobs/${ref.digest}`;
 }
 
-function common(ref: Repository, options: ApiOptions): Pick<RegistryRequest, "subject" | "signal"> {
+function common(ref: Repository, options: ApiOptions): Pick<RegistryRequest, "what" | "signal"> {
   return {
-    subject: options.what ?? String(ref),
+    what: options.what ?? String(ref),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
 }

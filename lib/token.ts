@@ -87,7 +87,7 @@ export interface TokenGrant {
  *
  * @param realm The challenge's realm.
  * @param registryHost The registry API host (`host[:port]`).
- * @param subject What the token is for, for messages.
+ * @param what What the token is for, for messages.
  * @param allowHttpHost Whether plain HTTP is allowed for a host (insecure registries).
  * @returns The realm URL.
  * @throws {RegistryError} `REALM_REJECTED`.
@@ -95,13 +95,13 @@ export interface TokenGrant {
 export function checkRealm(
   realm: string,
   registryHost: string,
-  subject: string,
+  what: string,
   allowHttpHost: (host: string) => boolean = () => false,
 ): URL {
   const reject = (why: string) =>
     new RegistryError(
       "REALM_REJECTED",
-      `Cannot authenticate for ${quote(subject)}: token realm ${why}`,
+      `Cannot authenticate for ${quote(what)}: token realm ${why}`,
     );
   let url: URL;
   try {
@@ -141,7 +141,7 @@ export interface TokenRequest {
   /** Credentials, or `undefined` for an anonymous token. */
   credentials?: Credentials;
   /** What the token is for, for messages. */
-  subject: string;
+  what: string;
   /** Aborts the request. */
   signal?: AbortSignal;
 }
@@ -198,7 +198,7 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
     url,
     headers,
     maxBytes: MAX_TOKEN_RESPONSE_BYTES,
-    subject: request.subject,
+    what: request.what,
     ...(body === undefined ? {} : { body }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
   };
@@ -207,7 +207,7 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
   if (response.status !== 200) {
     throw statusError(response, {
       action: "get a token for",
-      what: request.subject,
+      what: request.what,
       context: "token",
       from: `the token realm ${realm.origin}`,
     });
@@ -218,9 +218,7 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
   } catch {
     throw new RegistryError(
       "TOKEN_EXCHANGE_FAILED",
-      `Cannot get a token for ${
-        quote(request.subject)
-      } from ${realm.origin}: the answer is not JSON`,
+      `Cannot get a token for ${quote(request.what)} from ${realm.origin}: the answer is not JSON`,
       { status: 200 },
     );
   }
@@ -232,9 +230,7 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
   if (token === undefined) {
     throw new RegistryError(
       "TOKEN_EXCHANGE_FAILED",
-      `Cannot get a token for ${
-        quote(request.subject)
-      } from ${realm.origin}: the answer has no token`,
+      `Cannot get a token for ${quote(request.what)} from ${realm.origin}: the answer has no token`,
       { status: 200 },
     );
   }
@@ -243,7 +239,7 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
     throw new RegistryError(
       "TOKEN_EXCHANGE_FAILED",
       `Cannot get a token for ${
-        quote(request.subject)
+        quote(request.what)
       } from ${realm.origin}: the token is not a valid header value`,
       { status: 200 },
     );

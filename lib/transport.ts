@@ -51,7 +51,7 @@ export interface RegistryRequest {
   /** Token actions (default `pull`). */
   actions?: string;
   /** What the request is for, for messages. */
-  subject: string;
+  what: string;
   /** Aborts the request. */
   signal?: AbortSignal;
   /**
@@ -121,14 +121,14 @@ export class Transport {
 
   async #ping(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
     const host = repository.apiHost;
-    const subject = repository.repository === "" ? repository.registry : repository.name;
+    const what = repository.repository === "" ? repository.registry : repository.name;
     const attempt = async (scheme: "https" | "http") => {
       const url = new URL(`${scheme}://${host}/v2/`);
       const response = await this.#settings.http.send({
         method: "GET",
         url,
         maxBytes: 64 * 1024,
-        subject,
+        what,
         ...(signal === undefined ? {} : { signal }),
       });
       return { url, response };
@@ -169,7 +169,7 @@ export class Transport {
     endpoint: RegistryEndpoint,
     realm: URL,
     credentials: Credentials | undefined,
-    subject: string,
+    what: string,
     signal?: AbortSignal,
   ): (scopes: readonly string[]) => Promise<TokenGrant> {
     return (scopes) => {
@@ -178,7 +178,7 @@ export class Transport {
       return requestToken(this.#settings.http, {
         realm,
         scopes,
-        subject,
+        what,
         ...(endpoint.challenge?.service === undefined
           ? {}
           : { service: endpoint.challenge.service }),
@@ -188,18 +188,18 @@ export class Transport {
     };
   }
 
-  #realm(endpoint: RegistryEndpoint, repository: Repository, subject: string): URL {
+  #realm(endpoint: RegistryEndpoint, repository: Repository, what: string): URL {
     const challenge = endpoint.challenge!;
     if (challenge.realm === undefined) {
       throw new RegistryError(
         "REALM_REJECTED",
-        `Cannot authenticate for ${quote(subject)}: the Bearer challenge names no realm`,
+        `Cannot authenticate for ${quote(what)}: the Bearer challenge names no realm`,
       );
     }
     return checkRealm(
       challenge.realm,
       repository.apiHost,
-      subject,
+      what,
       (host) => this.#httpAllowed(host, false),
     );
   }
@@ -209,7 +209,7 @@ export class Transport {
     repository: Repository,
     resolved: ResolvedCredentials | undefined,
     scopes: readonly string[],
-    subject: string,
+    what: string,
     options: { force?: boolean; signal?: AbortSignal } = {},
   ): Promise<string | undefined> {
     const credentials = resolved?.credentials;
@@ -219,8 +219,8 @@ export class Transport {
     if (challenge.scheme === "basic") {
       return credentials?.kind === "basic" ? basicAuthorization(credentials) : undefined;
     }
-    const realm = this.#realm(endpoint, repository, subject);
-    const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, subject, options.signal);
+    const realm = this.#realm(endpoint, repository, what);
+    const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, what, options.signal);
     const identity = identityOf(resolved);
     if (scopes.length === 1) {
       const token = await this.#tokens.get(
@@ -298,7 +298,7 @@ export class Transport {
    * one 401 challenge with a fresh token.
    */
   async request(repository: Repository, request: RegistryRequest): Promise<HttpResponse> {
-    const { signal, subject } = request;
+    const { signal, what } = request;
     // Credentials are resolved while the first contact is under way (both are needed below);
     // in seed mode only once a 401 asks for them.
     const seed = request.firstAuthorization !== undefined;
@@ -309,7 +309,7 @@ export class Transport {
     if (url.origin !== endpoint.base.origin) {
       throw new RegistryError(
         "INVALID_RESPONSE",
-        `Cannot follow a link for ${quote(subject)}: it leaves the registry`,
+        `Cannot follow a link for ${quote(what)}: it leaves the registry`,
       );
     }
     const send = (authorization: string | undefined) => {
@@ -321,7 +321,7 @@ export class Transport {
         url,
         headers,
         maxBytes: request.maxBytes,
-        subject,
+        what,
         ...(signal === undefined ? {} : { signal }),
       });
     };
@@ -329,7 +329,7 @@ export class Transport {
     const scope = repository.scope(request.actions ?? "pull");
     const sent = seed
       ? request.firstAuthorization ?? undefined
-      : await this.#authorization(endpoint, repository, resolved, [scope], subject, {
+      : await this.#authorization(endpoint, repository, resolved, [scope], what, {
         ...(signal === undefined ? {} : { signal }),
       });
     const response = await send(sent);
@@ -350,14 +350,14 @@ export class Transport {
     if (challenge.error === "insufficient_scope" && challenge.scopes.length > 0) {
       scopes = challenge.scopes;
     }
-    const retried = await this.#authorization(endpoint, repository, resolved, scopes, subject, {
+    const retried = await this.#authorization(endpoint, repository, resolved, scopes, what, {
       force: true,
       ...(signal === undefined ? {} : { signal }),
     });
     if (retried === undefined || (retried === sent && challenge.scheme === "basic")) {
       return response;
     }
-    this.#settings.logger.debug(`answering the ${challenge.scheme} challenge for ${subject} once`);
+    this.#settings.logger.debug(`answering the ${challenge.scheme} challenge for ${what} once`);
     request.onAuthorization?.(retried);
     return await send(retried);
   }
@@ -373,12 +373,12 @@ export class Transport {
     repository: Repository,
     signal?: AbortSignal,
   ): Promise<"none" | "basic" | "bearer"> {
-    const subject = repository.registry;
+    const what = repository.registry;
     const resolved = await this.credentials(repository);
     if (resolved === undefined) {
       throw new RegistryError(
         "AUTH_NOT_FOUND",
-        `Cannot verify credentials for ${quote(subject)}: none were given or found`,
+        `Cannot verify credentials for ${quote(what)}: none were given or found`,
       );
     }
     const endpoint = await this.endpoint(repository, signal);
@@ -388,7 +388,7 @@ export class Transport {
     const rejected = (status: number) =>
       new RegistryError(
         "UNAUTHORIZED",
-        `Cannot log in to ${quote(subject)}: credentials rejected (${status})`,
+        `Cannot log in to ${quote(what)}: credentials rejected (${status})`,
         { status },
       );
     if (challenge.scheme === "basic") {
@@ -398,18 +398,18 @@ export class Transport {
         url: new URL("/v2/", endpoint.base),
         headers: { authorization: basicAuthorization(credentials) },
         maxBytes: 64 * 1024,
-        subject,
+        what,
         ...(signal === undefined ? {} : { signal }),
       });
       if (response.status === 401) throw rejected(401);
       if (response.status !== 200) {
-        throw statusError(response, { action: "log in to", what: subject, context: "api" });
+        throw statusError(response, { action: "log in to", what, context: "api" });
       }
       return "basic";
     }
     if (credentials.kind === "registryToken") return "bearer";
-    const realm = this.#realm(endpoint, repository, subject);
-    await this.#fetchGrant(endpoint, realm, credentials, subject, signal)([]);
+    const realm = this.#realm(endpoint, repository, what);
+    await this.#fetchGrant(endpoint, realm, credentials, what, signal)([]);
     return "bearer";
   }
 
@@ -417,13 +417,13 @@ export class Transport {
    * Answers a `WWW-Authenticate` header with a token, as the seed's
    * `authenticate_to_registry` did.
    */
-  async tokenFor(repository: Repository, header: string, subject: string): Promise<string> {
+  async tokenFor(repository: Repository, header: string, what: string): Promise<string> {
     const challenge = selectChallenge(header);
     if (challenge === undefined || challenge.scheme !== "bearer") {
       throw new RegistryError(
         "TOKEN_EXCHANGE_FAILED",
         `Cannot get a token for ${
-          quote(subject)
+          quote(what)
         }: the challenge is not a Bearer challenge with a realm`,
       );
     }
@@ -431,11 +431,11 @@ export class Transport {
       base: new URL(`https://${repository.apiHost}`),
       challenge,
     };
-    const realm = this.#realm(endpoint, repository, subject);
+    const realm = this.#realm(endpoint, repository, what);
     const resolved = await this.credentials(repository);
     if (resolved?.credentials.kind === "registryToken") return resolved.credentials.secret;
     const scopes = challenge.scopes.length > 0 ? challenge.scopes : [repository.scope("pull")];
-    const grant = await this.#fetchGrant(endpoint, realm, resolved?.credentials, subject)(scopes);
+    const grant = await this.#fetchGrant(endpoint, realm, resolved?.credentials, what)(scopes);
     return grant.token;
   }
 }
