@@ -9,6 +9,9 @@
  * @module
  */
 
+import { decodeBase64 } from "@std/encoding/base64";
+import * as posixPath from "@std/path/posix";
+import * as windowsPath from "@std/path/windows";
 import { quote, RegistryError } from "./errors.ts";
 import { DOCKER_HUB_REGISTRY, type Repository } from "./reference.ts";
 import { REDACTED } from "./_redact.ts";
@@ -195,6 +198,12 @@ export class Credentials {
  * A pattern whose variable is unset, empty or not permitted
  * (`--allow-env`) is skipped; regkit never prompts for a permission.
  *
+ * This is the Linux order. Elsewhere podman's primary file (2) is
+ * `${HOME}/.config/containers/auth.json`, as containers-auth.json(5) says, and
+ * on Windows `${USERPROFILE}` takes the place of `${HOME}` (docker's
+ * `%USERPROFILE%\.docker\config.json`); `explainCredentials()` lists the
+ * candidates of the OS it runs on (or of its `os` option).
+ *
  * @example The search order
  * ```ts
  * import { AUTH_FILES } from "@regkit/regkit";
@@ -213,13 +222,63 @@ export const AUTH_FILES: readonly string[] = Object.freeze([
   "${HOME}/.dockercfg",
 ]);
 
-/** Patterns that are only used when the primary one before them is skipped. */
-const FALLBACK_OF: Readonly<Record<string, string>> = {
-  "${HOME}/.config/containers/auth.json": "XDG_CONFIG_HOME",
-  "${HOME}/.docker/config.json": "DOCKER_CONFIG",
-};
+/** One entry of the search order: a variable, and path segments joined to its value. */
+interface CandidateSpec {
+  /** The variable the path starts with (its value is the whole path when there are no segments). */
+  variable: string;
+  /** Path segments joined to the variable's value with the OS's separator. */
+  segments: readonly string[];
+  /** The variable of the candidate this one stands in for: used only when that one is skipped. */
+  fallbackOf?: string;
+  /** Whether the file uses the legacy `.dockercfg` format. */
+  legacy?: boolean;
+}
 
-const LEGACY_PATTERN = "${HOME}/.dockercfg";
+const OPERATING_SYSTEMS: ReadonlySet<string> = new Set([
+  "darwin",
+  "linux",
+  "android",
+  "windows",
+  "freebsd",
+  "netbsd",
+  "aix",
+  "solaris",
+  "illumos",
+]);
+
+/**
+ * The search order for an OS, as containers/image (`getAuthFilePaths`,
+ * containers-auth.json(5)) and docker (`config.Dir()`) have it: podman's
+ * primary file is `${XDG_RUNTIME_DIR}/containers/auth.json` on Linux only,
+ * `$HOME/.config/containers/auth.json` elsewhere; the home directory is
+ * `%USERPROFILE%` on Windows (containers/storage `homedir.Get()`, Go's
+ * `os.UserHomeDir()`), `$HOME` elsewhere.
+ */
+function candidateSpecs(os: string): CandidateSpec[] {
+  const home = os === "windows" ? "USERPROFILE" : "HOME";
+  const containersAuth = ["containers", "auth.json"];
+  const primary: CandidateSpec = os === "linux"
+    ? { variable: "XDG_RUNTIME_DIR", segments: containersAuth }
+    : { variable: home, segments: [".config", ...containersAuth] };
+  return [
+    { variable: "REGISTRY_AUTH_FILE", segments: [] },
+    primary,
+    { variable: "XDG_CONFIG_HOME", segments: containersAuth },
+    { variable: home, segments: [".config", ...containersAuth], fallbackOf: "XDG_CONFIG_HOME" },
+    { variable: "DOCKER_CONFIG", segments: ["config.json"] },
+    { variable: home, segments: [".docker", "config.json"], fallbackOf: "DOCKER_CONFIG" },
+    { variable: home, segments: [".dockercfg"], legacy: true },
+  ];
+}
+
+function patternOf(spec: CandidateSpec, os: string): string {
+  const separator = os === "windows" ? windowsPath.SEPARATOR : posixPath.SEPARATOR;
+  return [`\${${spec.variable}}`, ...spec.segments].join(separator);
+}
+
+function joinFor(os: string): (...parts: string[]) => string {
+  return os === "windows" ? windowsPath.join : posixPath.join;
+}
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
@@ -325,6 +384,15 @@ export interface AuthFileOptions {
    * @default {permittedEnv}
    */
   env?: EnvReader;
+  /**
+   * The operating system whose search order applies: podman's primary file
+   * is `${XDG_RUNTIME_DIR}/containers/auth.json` on `linux` and
+   * `$HOME/.config/containers/auth.json` elsewhere; on `windows` the home
+   * directory is `%USERPROFILE%` and paths are joined with `\`.
+   *
+   * @default {Deno.build.os}
+   */
+  os?: typeof Deno.build.os;
 }
 
 /** One auth file candidate, as {@linkcode candidateAuthFiles} lists it. */
@@ -349,6 +417,7 @@ export interface AuthFileCandidate {
  * import assert from "node:assert/strict";
  * const explanation = await explainCredentials("alpine", {
  *   env: (name) => name === "HOME" ? "/home/me" : undefined,
+ *   os: "linux",
  *   readTextFile: () => Promise.reject(new Deno.errors.NotFound()),
  * });
  * assert.deepEqual(explanation.skipped.map((s) => s.candidate), [
@@ -361,11 +430,15 @@ export interface AuthFileCandidate {
  *   "/home/me/.dockercfg",
  * ]);
  * ```
- * @param options The explicit auth file and the environment.
+ * @param options The explicit auth file, the environment and the OS.
  * @returns Every candidate, skipped ones included.
+ * @throws {TypeError} When `authFile` is empty or `os` is not an OS name.
  */
 export function candidateAuthFiles(options: AuthFileOptions = {}): AuthFileCandidate[] {
-  const { authFile, env = permittedEnv } = options;
+  const { authFile, env = permittedEnv, os = Deno.build.os } = options;
+  if (typeof os !== "string" || !OPERATING_SYSTEMS.has(os)) {
+    throw new TypeError(`Cannot use option "os": expected an OS as Deno.build.os names it`);
+  }
   if (authFile !== undefined) {
     if (typeof authFile !== "string" || authFile === "") {
       throw new TypeError(`Cannot use option "authFile": expected a non-empty path`);
@@ -373,49 +446,55 @@ export function candidateAuthFiles(options: AuthFileOptions = {}): AuthFileCandi
     return [{ pattern: authFile, path: authFile }];
   }
   const defaultEnv = env === permittedEnv;
+  const join = joinFor(os);
   const candidates: AuthFileCandidate[] = [];
   const used = new Set<string>();
   let previousExpanded = false;
-  for (const pattern of AUTH_FILES) {
-    const primary = FALLBACK_OF[pattern];
-    if (primary !== undefined) {
-      if (previousExpanded) {
-        previousExpanded = false;
-        candidates.push({ pattern, skipped: `used only when $${primary} is unset` });
-        continue;
+  for (const spec of candidateSpecs(os)) {
+    const pattern = patternOf(spec, os);
+    if (spec.fallbackOf !== undefined && previousExpanded) {
+      previousExpanded = false;
+      candidates.push({ pattern, skipped: `used only when $${spec.fallbackOf} is unset` });
+      continue;
+    }
+    const state = readVariable(spec.variable, env, defaultEnv);
+    previousExpanded = "value" in state;
+    const candidate: AuthFileCandidate = { pattern };
+    if (spec.legacy) candidate.legacy = true;
+    if ("reason" in state) {
+      candidate.skipped = state.reason;
+    } else {
+      const path = spec.segments.length === 0 ? state.value : join(state.value, ...spec.segments);
+      if (used.has(path)) {
+        candidate.skipped = "same file as an earlier candidate";
+      } else {
+        candidate.path = path;
+        used.add(path);
       }
     }
-    const result = expandWithReason(pattern, env, defaultEnv);
-    previousExpanded = "path" in result;
-    const candidate: AuthFileCandidate = { pattern };
-    if (pattern === LEGACY_PATTERN) candidate.legacy = true;
-    if ("reason" in result) {
-      candidate.skipped = result.reason;
-    } else if (used.has(result.path)) {
-      candidate.skipped = "same file as an earlier candidate";
-    } else {
-      candidate.path = result.path;
-      used.add(result.path);
-    }
     candidates.push(candidate);
-    if (pattern === AUTH_FILES[0] && candidate.path !== undefined) return candidates;
+    if (spec.variable === "REGISTRY_AUTH_FILE" && candidate.path !== undefined) return candidates;
   }
   return candidates;
 }
 
 /**
  * The file `login` writes to, as podman chooses it: `--authfile`, else
- * `$REGISTRY_AUTH_FILE`, else `${XDG_RUNTIME_DIR}/containers/auth.json`, else
- * `${XDG_CONFIG_HOME:-$HOME/.config}/containers/auth.json`.
+ * `$REGISTRY_AUTH_FILE`, else `${XDG_RUNTIME_DIR}/containers/auth.json` (on
+ * Linux; `$HOME/.config/containers/auth.json` elsewhere, `%USERPROFILE%` on
+ * Windows), else `${XDG_CONFIG_HOME:-$HOME/.config}/containers/auth.json`.
  *
  * @example
  * ```ts
  * import { defaultLoginAuthFile } from "@regkit/regkit";
  * import assert from "node:assert/strict";
  * const env = (name: string) => name === "HOME" ? "/home/me" : undefined;
- * assert.equal(defaultLoginAuthFile({ env }), "/home/me/.config/containers/auth.json");
+ * assert.equal(
+ *   defaultLoginAuthFile({ env, os: "linux" }),
+ *   "/home/me/.config/containers/auth.json",
+ * );
  * ```
- * @param options The explicit auth file and the environment.
+ * @param options The explicit auth file, the environment and the OS.
  * @returns The path, or `undefined` when no variable it needs can be used.
  */
 export function defaultLoginAuthFile(options: AuthFileOptions = {}): string | undefined {
@@ -434,6 +513,13 @@ export interface AuthFileContent {
    * entries without usable fields.
    */
   auths: ReadonlyMap<string, Credentials | undefined>;
+  /**
+   * The `auths` keys whose entry is a `{}` placeholder (docker writes them
+   * when a credential store holds the secret). Like any entry without
+   * credentials, a placeholder at the best-matching key means "nothing in
+   * this file" for that reference.
+   */
+  placeholders?: ReadonlySet<string>;
   /** `credHelpers`: helper name (without `docker-credential-`) by registry key. */
   credHelpers: ReadonlyMap<string, string>;
   /** `credsStore`: the helper for every registry, if set. */
@@ -484,7 +570,7 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 function decodeAuth(path: string, key: string, auth: string): [string, string] {
   let text: string;
   try {
-    text = UTF8.decode(Uint8Array.fromBase64(auth.trim()));
+    text = UTF8.decode(decodeBase64(auth.trim()));
   } catch {
     throw invalid(path, `field "auth" of entry ${quote(key)} is not base64-encoded UTF-8`);
   }
@@ -492,7 +578,8 @@ function decodeAuth(path: string, key: string, auth: string): [string, string] {
   if (colon === -1) {
     throw invalid(path, `field "auth" of entry ${quote(key)} is not "username:password"`);
   }
-  return [text.slice(0, colon), text.slice(colon + 1)];
+  // docker and containers/image both trim NUL bytes around the password.
+  return [text.slice(0, colon), text.slice(colon + 1).replace(/^\0+|\0+$/g, "")];
 }
 
 function parseEntry(path: string, key: string, entry: unknown): Credentials | undefined {
@@ -521,7 +608,8 @@ function parseEntry(path: string, key: string, entry: unknown): Credentials | un
  * fails every lookup in that file. A file without `auths` has no entries;
  * an empty file is an empty object.
  *
- * Entries: `auth` (base64 `username:password`, split at the first `:`),
+ * Entries: `auth` (base64 `username:password`, split at the first `:`, NUL
+ * bytes around the password trimmed as docker and podman trim them),
  * `username`/`password`, `identitytoken` (an OAuth2 refresh token) and
  * `registrytoken` (a bearer token used as is). `registrytoken` wins over
  * `identitytoken`, which wins over a password.
@@ -530,7 +618,8 @@ function parseEntry(path: string, key: string, entry: unknown): Credentials | un
  * ```ts
  * import { parseAuthFile } from "@regkit/regkit";
  * import assert from "node:assert/strict";
- * const text = JSON.stringify({ auths: { "quay.io": { auth: btoa("me:pa:ss") } } });
+ * import { encodeBase64 } from "@std/encoding/base64";
+ * const text = JSON.stringify({ auths: { "quay.io": { auth: encodeBase64("me:pa:ss") } } });
  * const content = parseAuthFile("/tmp/auth.json", text);
  * assert.equal(content.auths.get("quay.io")?.secret, "pa:ss");
  * ```
@@ -561,13 +650,15 @@ export function parseAuthFile(
   }
   if (!isObject(data)) throw invalid(path, "not a JSON object");
   const auths = new Map<string, Credentials | undefined>();
+  const placeholders = new Set<string>();
   const credHelpers = new Map<string, string>();
-  const content: AuthFileContent = { path, legacy, auths, credHelpers };
+  const content: AuthFileContent = { path, legacy, auths, placeholders, credHelpers };
   const entries = legacy ? data : data.auths;
   if (entries !== undefined && entries !== null || legacy) {
     if (!isObject(entries)) throw invalid(path, `"auths" is not an object`);
     for (const [key, entry] of Object.entries(entries)) {
       auths.set(key, parseEntry(path, key, entry));
+      if (isObject(entry) && Object.keys(entry).length === 0) placeholders.add(key);
     }
   }
   if (legacy) return content;
@@ -596,24 +687,60 @@ const DOCKER_HUB_KEY_ALIASES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Normalizes an auth-file key: drops `http://`/`https://`, a trailing `/`,
- * a trailing `/v1` or `/v2` API path, lowercases the host and maps Docker Hub
- * aliases to `docker.io`.
+ * The `host[:port]` of a key in URL form, as docker's `ConvertToHostname`
+ * finds it: any scheme, the path, query and user info dropped; an
+ * unbracketed IPv6 address followed by a port (`https://::1:6555/v2/`) is
+ * split at its last `:`. A bracketed IPv6 host keeps its brackets (docker
+ * drops them when there is no port), the form regkit names registries in.
  */
-function normalizeKey(key: string): string {
-  let rest = key.replace(/^https?:\/\//i, "");
-  rest = rest.replace(/\/+$/, "").replace(/\/v[12]$/i, "").replace(/\/+$/, "");
-  const slash = rest.indexOf("/");
-  let host = (slash === -1 ? rest : rest.slice(0, slash)).toLowerCase();
+function urlKeyHost(key: string): string {
+  const rest = key.slice(key.indexOf("://") + 3);
+  let authority = rest.split(/[/?#]/, 1)[0];
+  authority = authority.slice(authority.lastIndexOf("@") + 1);
+  // No host (`unix:///var/run/docker.sock`): docker keeps what is before the first "/".
+  if (authority === "") return key.split("/", 1)[0];
+  if (authority.startsWith("[")) return authority;
+  const colon = authority.lastIndexOf(":");
+  if (colon !== authority.indexOf(":")) {
+    const address = authority.slice(0, colon);
+    const port = authority.slice(colon + 1);
+    return address !== "" && /^[0-9]+$/.test(port) ? `[${address}]:${port}` : authority;
+  }
+  return colon === authority.length - 1 ? authority.slice(0, -1) : authority;
+}
+
+/**
+ * Normalizes an auth-file key to the form {@linkcode candidateKeys} yields:
+ * a key in URL form (`https://host/any/path`, `http://host:5000/v2/`,
+ * `ftp://host`) names its host only, as in docker and containers/image;
+ * other keys lose a trailing `/` and a trailing `/v1` or `/v2` API path and
+ * keep their namespace, except in a legacy file, where every key names a
+ * host (containers/image's `normalizeAuthFileKey`). Hosts are lower-cased and
+ * Docker Hub aliases map to `docker.io`.
+ */
+function normalizeKey(key: string, legacy = false): string {
+  let host: string;
+  let path = "";
+  if (key.includes("://")) {
+    host = urlKeyHost(key);
+  } else {
+    const rest = key.replace(/\/+$/, "").replace(/\/v[12]$/i, "").replace(/\/+$/, "");
+    const slash = rest.indexOf("/");
+    host = slash === -1 ? rest : rest.slice(0, slash);
+    if (slash !== -1 && !legacy) path = rest.slice(slash);
+  }
+  host = host.toLowerCase();
   if (DOCKER_HUB_KEY_ALIASES.has(host)) host = DOCKER_HUB_REGISTRY;
-  return slash === -1 ? host : host + rest.slice(slash);
+  return host + path;
 }
 
 /**
  * The keys to try for a repository, most specific first: `host/a/b`,
- * `host/a`, `host`.
+ * `host/a`, `host`. A legacy `.dockercfg` has registry keys only, so there
+ * only `host` is tried (containers/image's `authKeyLookupOrder`).
  */
-function candidateKeys(repository: Repository): string[] {
+function candidateKeys(repository: Repository, legacy: boolean): string[] {
+  if (legacy) return [repository.registry];
   const parts = repository.repository.split("/");
   const keys: string[] = [];
   for (let n = parts.length; n > 0; n--) {
@@ -626,40 +753,53 @@ function candidateKeys(repository: Repository): string[] {
 /**
  * The file keys that match a repository, in lookup order: exact keys most
  * specific first, then keys that match after normalization (URL forms,
- * `/v1/` paths, Docker Hub aliases), most specific first.
+ * `/v1/` paths, Docker Hub aliases), most specific first, as containers/image
+ * tries them.
  */
-function matchingKeys(keys: Iterable<string>, repository: Repository): string[] {
+function matchingKeys(keys: Iterable<string>, repository: Repository, legacy: boolean): string[] {
   const fileKeys = [...keys];
-  const wanted = candidateKeys(repository);
+  const wanted = candidateKeys(repository, legacy);
   const result: string[] = [];
   for (const key of wanted) if (fileKeys.includes(key)) result.push(key);
   for (const key of wanted) {
     for (const fileKey of fileKeys) {
-      if (!result.includes(fileKey) && normalizeKey(fileKey) === key) result.push(fileKey);
+      if (!result.includes(fileKey) && normalizeKey(fileKey, legacy) === key) {
+        result.push(fileKey);
+      }
     }
   }
   return result;
 }
 
-/** A credential entry found by {@linkcode lookupAuthEntry}. */
+/** The `auths` entry that decides a lookup, as {@linkcode lookupAuthEntry} finds it. */
 export interface AuthEntryMatch {
   /** The key as written in the file, e.g. `quay.io/org` or `https://index.docker.io/v1/`. */
   key: string;
-  /** The entry's credentials. */
-  credentials: Credentials;
+  /**
+   * The entry's credentials; `undefined` when the entry has none (a `{}`
+   * placeholder or an incomplete entry): the file then gives no credentials
+   * for the repository, and the search goes on with the next file.
+   */
+  credentials?: Credentials;
+  /** Whether the entry is a `{}` placeholder. */
+  placeholder?: boolean;
 }
 
 /**
- * Finds the `auths` entry for a repository: keys most specific first
- * (`host/a/b`, `host/a`, `host`), then normalized keys (`https://host`,
- * `host/v1/`, Docker Hub aliases). Placeholders (`{}`) are skipped.
+ * Finds the `auths` entry that decides a repository's credentials in one
+ * file: keys most specific first (`host/a/b`, `host/a`, `host`), then
+ * normalized keys (`https://host/any/path`, `host/v1/`, Docker Hub aliases);
+ * in a legacy file the registry key only. As in podman, the first key that
+ * exists decides: when its entry holds no credentials (`{}`), this file has
+ * none for the repository, even if a less specific key has some.
  *
  * @example Docker Hub keys in URL form, as resolveCredentials looks them up
  * ```ts
  * import { resolveCredentials } from "@regkit/regkit";
+ * import { encodeBase64 } from "@std/encoding/base64";
  * import assert from "node:assert/strict";
  * const text = JSON.stringify({
- *   auths: { "https://index.docker.io/v1/": { auth: btoa("me:secret") } },
+ *   auths: { "https://index.docker.io/v1/": { auth: encodeBase64("me:secret") } },
  * });
  * const resolved = await resolveCredentials("ubuntu", {
  *   authFile: "config.json",
@@ -669,17 +809,19 @@ export interface AuthEntryMatch {
  * ```
  * @param content A parsed auth file.
  * @param repository The reference or repository to find credentials for.
- * @returns The matching key and credentials, or `undefined`.
+ * @returns The deciding key and its credentials, or `undefined` when no key matches.
  */
 export function lookupAuthEntry(
   content: AuthFileContent,
   repository: Repository,
 ): AuthEntryMatch | undefined {
-  for (const key of matchingKeys(content.auths.keys(), repository)) {
-    const credentials = content.auths.get(key);
-    if (credentials !== undefined) return { key, credentials };
-  }
-  return undefined;
+  const [key] = matchingKeys(content.auths.keys(), repository, content.legacy);
+  if (key === undefined) return undefined;
+  const match: AuthEntryMatch = { key };
+  const credentials = content.auths.get(key);
+  if (credentials !== undefined) match.credentials = credentials;
+  if (content.placeholders?.has(key)) match.placeholder = true;
+  return match;
 }
 
 /** A credential helper found by {@linkcode lookupCredentialHelper}. */
@@ -713,7 +855,7 @@ export function lookupCredentialHelper(
   content: AuthFileContent,
   repository: Repository,
 ): CredentialHelperMatch | undefined {
-  const [key] = matchingKeys(content.credHelpers.keys(), repository);
+  const [key] = matchingKeys(content.credHelpers.keys(), repository, content.legacy);
   return key === undefined ? undefined : { key, helper: content.credHelpers.get(key)! };
 }
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { encodeBase64 } from "@std/encoding/base64";
 import {
   AUTH_FILES,
   candidateAuthFiles,
@@ -17,7 +18,7 @@ import { parseReference } from "./reference.ts";
 const SECRET = "pa:ss wörd:1";
 
 function b64(text: string): string {
-  return new TextEncoder().encode(text).toBase64();
+  return encodeBase64(text);
 }
 
 function envOf(vars: Record<string, string>): (name: string) => string | undefined {
@@ -356,11 +357,13 @@ Deno.test("lookupAuthEntry() tries keys most specific first, then normalized", a
       "localhost": entry("l"),
       "localhost:5001": entry("x"),
     }, undefined],
+    // #15 item 7: the placeholder at the more specific key decides (podman);
+    // before, the lookup went on to "https://quay.io".
     [
-      "placeholder skipped",
+      "placeholder at the more specific key decides",
       "quay.io/a",
       { "quay.io/a": {}, "https://quay.io": entry("h") },
-      "https://quay.io",
+      "quay.io/a",
     ],
     ["other registry", "quay.io/a", { "ghcr.io": entry("g") }, undefined],
   ];
@@ -381,6 +384,291 @@ Deno.test("lookupAuthEntry() tries keys most specific first, then normalized", a
     });
     assert.equal(lookupCredentialHelper(content, parseReference("quay.io/x/app"))?.helper, "host");
     assert.equal(lookupCredentialHelper(content, parseReference("ghcr.io/x/app")), undefined);
+  });
+});
+
+Deno.test("candidateAuthFiles() lists each OS's search order", async (t) => {
+  const linuxVars = { HOME: "/h", XDG_RUNTIME_DIR: "/run/1", USERPROFILE: "C:\\Users\\me" };
+  const cases: Array<{
+    os: typeof Deno.build.os;
+    vars: Record<string, string>;
+    candidates: Array<[pattern: string, path: string | undefined]>;
+  }> = [
+    {
+      os: "linux",
+      vars: linuxVars,
+      candidates: [
+        ["${REGISTRY_AUTH_FILE}", undefined],
+        ["${XDG_RUNTIME_DIR}/containers/auth.json", "/run/1/containers/auth.json"],
+        ["${XDG_CONFIG_HOME}/containers/auth.json", undefined],
+        ["${HOME}/.config/containers/auth.json", "/h/.config/containers/auth.json"],
+        ["${DOCKER_CONFIG}/config.json", undefined],
+        ["${HOME}/.docker/config.json", "/h/.docker/config.json"],
+        ["${HOME}/.dockercfg", "/h/.dockercfg"],
+      ],
+    },
+    {
+      // containers-auth.json(5): the primary file is $HOME/.config/containers/auth.json
+      // on macOS; XDG_RUNTIME_DIR is not used there.
+      os: "darwin",
+      vars: linuxVars,
+      candidates: [
+        ["${REGISTRY_AUTH_FILE}", undefined],
+        ["${HOME}/.config/containers/auth.json", "/h/.config/containers/auth.json"],
+        ["${XDG_CONFIG_HOME}/containers/auth.json", undefined],
+        ["${HOME}/.config/containers/auth.json", undefined], // same file as the primary
+        ["${DOCKER_CONFIG}/config.json", undefined],
+        ["${HOME}/.docker/config.json", "/h/.docker/config.json"],
+        ["${HOME}/.dockercfg", "/h/.dockercfg"],
+      ],
+    },
+    {
+      os: "freebsd",
+      vars: { HOME: "/h", XDG_CONFIG_HOME: "/c", DOCKER_CONFIG: "/d" },
+      candidates: [
+        ["${REGISTRY_AUTH_FILE}", undefined],
+        ["${HOME}/.config/containers/auth.json", "/h/.config/containers/auth.json"],
+        ["${XDG_CONFIG_HOME}/containers/auth.json", "/c/containers/auth.json"],
+        ["${HOME}/.config/containers/auth.json", undefined],
+        ["${DOCKER_CONFIG}/config.json", "/d/config.json"],
+        ["${HOME}/.docker/config.json", undefined],
+        ["${HOME}/.dockercfg", "/h/.dockercfg"],
+      ],
+    },
+    {
+      // docker: %USERPROFILE%\.docker\config.json (os.UserHomeDir); podman:
+      // containers/storage homedir.Get() is %USERPROFILE% too.
+      os: "windows",
+      vars: { ...linuxVars, HOME: "/not/used/on/windows", DOCKER_CONFIG: "D:/docker/" },
+      candidates: [
+        ["${REGISTRY_AUTH_FILE}", undefined],
+        [
+          "${USERPROFILE}\\.config\\containers\\auth.json",
+          "C:\\Users\\me\\.config\\containers\\auth.json",
+        ],
+        ["${XDG_CONFIG_HOME}\\containers\\auth.json", undefined],
+        ["${USERPROFILE}\\.config\\containers\\auth.json", undefined],
+        ["${DOCKER_CONFIG}\\config.json", "D:\\docker\\config.json"],
+        ["${USERPROFILE}\\.docker\\config.json", undefined],
+        ["${USERPROFILE}\\.dockercfg", "C:\\Users\\me\\.dockercfg"],
+      ],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.os, () => {
+      const candidates = candidateAuthFiles({ env: envOf(c.vars), os: c.os });
+      assert.deepEqual(candidates.map((x) => [x.pattern, x.path]), c.candidates);
+      assert.equal(candidates.at(-1)?.legacy, true);
+      for (const x of candidates) assert.ok((x.path === undefined) !== (x.skipped === undefined));
+    });
+  }
+  await t.step("windows: an unpermitted %USERPROFILE% skips its candidates", () => {
+    const candidates = candidateAuthFiles({
+      env: envOf({ USERPROFILE: "!denied", DOCKER_CONFIG: "C:\\d" }),
+      os: "windows",
+    });
+    assert.deepEqual(candidates.flatMap((x) => x.path ?? []), ["C:\\d\\config.json"]);
+    assert.equal(
+      candidates.filter((x) => x.skipped === "$USERPROFILE is not permitted (--allow-env)").length,
+      3,
+    );
+  });
+  await t.step("$REGISTRY_AUTH_FILE is used literally and exclusively on every OS", () => {
+    for (const os of ["linux", "darwin", "windows"] as const) {
+      const candidates = candidateAuthFiles({
+        env: envOf({ REGISTRY_AUTH_FILE: "C:/a//b.json", HOME: "/h", USERPROFILE: "C:\\u" }),
+        os,
+      });
+      assert.deepEqual(candidates.map((x) => x.path), ["C:/a//b.json"]);
+    }
+  });
+  await t.step("paths are joined and normalised", () => {
+    const candidates = candidateAuthFiles({ env: envOf({ HOME: "/h/", DOCKER_CONFIG: "/d//" }) });
+    assert.ok(candidates.some((x) => x.path === "/d/config.json"));
+    assert.ok(candidates.some((x) => x.path === "/h/.dockercfg"));
+  });
+  await t.step("an unknown os is a TypeError", () => {
+    assert.throws(
+      () => candidateAuthFiles({ os: "plan9" as typeof Deno.build.os }),
+      TypeError,
+    );
+  });
+  await t.step("defaultLoginAuthFile() follows the OS", () => {
+    const env = envOf({ HOME: "/h", XDG_RUNTIME_DIR: "/run/1", USERPROFILE: "C:\\u" });
+    assert.equal(defaultLoginAuthFile({ env, os: "linux" }), "/run/1/containers/auth.json");
+    assert.equal(defaultLoginAuthFile({ env, os: "darwin" }), "/h/.config/containers/auth.json");
+    assert.equal(
+      defaultLoginAuthFile({ env, os: "windows" }),
+      "C:\\u\\.config\\containers\\auth.json",
+    );
+  });
+});
+
+Deno.test("lookupAuthEntry() reads URL-form keys as docker's ConvertToHostname does", async (t) => {
+  // [key, a reference it must match (or undefined: nothing), a reference it must not match]
+  // Inputs from docker/cli's TestConvertToHostname, then #15's examples.
+  const cases: Array<[string, string | undefined, string | undefined]> = [
+    ["127.0.0.1", "127.0.0.1/app", "127.0.0.1:5000/app"],
+    ["[::1]", "[::1]/app", "[::1]:5000/app"],
+    ["example.com", "example.com/a/b", "example.org/a"],
+    ["http://example.com", "example.com/a/b", "example.com:5000/a"],
+    ["https://example.com", "example.com/a", undefined],
+    ["https://example.com/", "example.com/a", undefined],
+    ["https://example.com/v2/", "example.com/a/b/c", undefined],
+    ["unix:///var/run/docker.sock", undefined, "localhost/app"],
+    ["ftp://example.com", "example.com/x/y", undefined],
+    ["127.0.0.1:6556", "127.0.0.1:6556/app", "127.0.0.1/app"],
+    ["[::1]:6556", "[::1]:6556/app", "[::1]/app"],
+    ["example.com:6555", "example.com:6555/app", "example.com/app"],
+    ["https://127.0.0.1:6555/v2/", "127.0.0.1:6555/app", "127.0.0.1/app"],
+    ["https://::1:6555/v2/", "[::1]:6555/app", "[::1]/app"],
+    ["https://[::1]:6555/v2/", "[::1]:6555/app", "[::1]/app"],
+    ["http://example.com:6555", "example.com:6555/app", "example.com/app"],
+    ["https://example.com:6555", "example.com:6555/app", undefined],
+    ["https://example.com:6555/v2/", "example.com:6555/app", undefined],
+    // The scheme and the whole path are dropped: the key names the host.
+    ["https://example.com/some/path", "example.com/other/app", undefined],
+    ["http://example.com:5000/anything/", "example.com:5000/x/y/z", "example.com/x"],
+    ["HTTPS://Quay.IO/org", "quay.io/elsewhere/app", undefined],
+    ["https://user@example.com/", "example.com/app", undefined],
+    ["https://index.docker.io/v1/", "alpine", "quay.io/alpine"],
+    ["http://registry-1.docker.io/v2/x", "me/app", undefined],
+  ];
+  for (const [key, matches, missing] of cases) {
+    await t.step(key, () => {
+      const content = parseAuthFile(
+        "/f.json",
+        JSON.stringify({ auths: { [key]: { auth: b64("u:p") } } }),
+      );
+      if (matches !== undefined) {
+        assert.equal(lookupAuthEntry(content, parseReference(matches))?.key, key);
+      }
+      if (missing !== undefined) {
+        assert.equal(lookupAuthEntry(content, parseReference(missing)), undefined);
+      }
+    });
+  }
+  await t.step("an exact key wins over a URL key at any level", () => {
+    const content = parseAuthFile(
+      "/f.json",
+      JSON.stringify({
+        auths: {
+          "https://quay.io/org/app": { auth: b64("url:p") },
+          "quay.io": { auth: b64("host:p") },
+        },
+      }),
+    );
+    assert.equal(lookupAuthEntry(content, parseReference("quay.io/org/app"))?.key, "quay.io");
+  });
+});
+
+Deno.test("parseAuthFile() trims NUL bytes around a decoded password, as both peers do", async (t) => {
+  const cases: Array<[string, string, string]> = [
+    ["user:pass\0\0", "user", "pass"],
+    ["user:\0pass\0", "user", "pass"],
+    ["user:pa\0ss", "user", "pa\0ss"],
+    ["us\0er:pass", "us\0er", "pass"],
+  ];
+  for (const [decoded, username, password] of cases) {
+    await t.step(JSON.stringify(decoded), () => {
+      const content = parseAuthFile(
+        "/f.json",
+        JSON.stringify({ auths: { "quay.io": { auth: b64(decoded) } } }),
+      );
+      assert.equal(content.auths.get("quay.io")?.username, username);
+      assert.equal(content.auths.get("quay.io")?.secret, password);
+    });
+  }
+  await t.step("a password of NUL bytes only is no password", () => {
+    const content = parseAuthFile(
+      "/f.json",
+      JSON.stringify({ auths: { "quay.io": { auth: b64("u:\0\0") } } }),
+    );
+    assert.equal(content.auths.get("quay.io"), undefined);
+  });
+});
+
+Deno.test("lookupAuthEntry() looks up only the registry in a legacy .dockercfg", async (t) => {
+  // containers/image's testdata/legacy.json and TestGetAuthFromLegacyFile.
+  const legacy = parseAuthFile(
+    "/h/.dockercfg",
+    JSON.stringify({
+      "http://index.docker.io/v1": { auth: "ZG9ja2VyOmlvLWxlZ2FjeQ==" },
+      "https://localhost/v1": { auth: "bG9jYWw6aG9zdC1sZWdhY3k=" },
+    }),
+    { legacy: true },
+  );
+  await t.step("ignore schema and path", () => {
+    assert.equal(
+      lookupAuthEntry(legacy, parseReference("localhost/app"))?.credentials?.secret,
+      "host-legacy",
+    );
+  });
+  await t.step("normalize registry", () => {
+    assert.equal(
+      lookupAuthEntry(legacy, parseReference("busybox"))?.credentials?.secret,
+      "io-legacy",
+    );
+  });
+  const namespaced = (legacyFormat: boolean) =>
+    parseAuthFile(
+      "/f",
+      JSON.stringify(
+        legacyFormat
+          ? { "quay.io/org": { auth: b64("ns:p") }, "quay.io": { auth: b64("host:p") } }
+          : { auths: { "quay.io/org": { auth: b64("ns:p") }, "quay.io": { auth: b64("host:p") } } },
+      ),
+      { legacy: legacyFormat },
+    );
+  await t.step("a namespaced key is not a namespace there", () => {
+    assert.equal(
+      lookupAuthEntry(namespaced(true), parseReference("quay.io/org/app"))?.key,
+      "quay.io",
+    );
+    // ...while auth.json and config.json keep namespaces.
+    assert.equal(
+      lookupAuthEntry(namespaced(false), parseReference("quay.io/org/app"))?.key,
+      "quay.io/org",
+    );
+  });
+  await t.step("without a registry key, a key's path is dropped (normalizeAuthFileKey)", () => {
+    const content = parseAuthFile("/f", JSON.stringify({ "quay.io/org": { auth: b64("ns:p") } }), {
+      legacy: true,
+    });
+    assert.equal(lookupAuthEntry(content, parseReference("quay.io/other/app"))?.key, "quay.io/org");
+  });
+});
+
+Deno.test("lookupAuthEntry() lets the best-matching key decide, placeholders included", async (t) => {
+  const content = parseAuthFile(
+    "/f.json",
+    JSON.stringify({
+      auths: {
+        "quay.io/org": {},
+        "quay.io/half": { username: "only" },
+        "quay.io": { auth: b64("host:p") },
+      },
+    }),
+  );
+  await t.step("{} at the namespace: no credentials from this file", () => {
+    assert.deepEqual(lookupAuthEntry(content, parseReference("quay.io/org/app")), {
+      key: "quay.io/org",
+      placeholder: true,
+    });
+  });
+  await t.step("an incomplete entry decides too, without being a placeholder", () => {
+    assert.deepEqual(lookupAuthEntry(content, parseReference("quay.io/half/app")), {
+      key: "quay.io/half",
+    });
+  });
+  await t.step("other namespaces get the host's credentials", () => {
+    const match = lookupAuthEntry(content, parseReference("quay.io/other/app"));
+    assert.equal(match?.key, "quay.io");
+    assert.equal(match?.credentials?.secret, "p");
+    assert.equal(match?.placeholder, undefined);
+  });
+  await t.step("no matching key at all", () => {
+    assert.equal(lookupAuthEntry(content, parseReference("ghcr.io/org/app")), undefined);
   });
 });
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { DELIMITER, join } from "@std/path";
 import { quote, RegistryError } from "./errors.ts";
 import { Logger } from "./log.ts";
 
@@ -54,16 +55,22 @@ function failed(command: string, detail: string, cause?: unknown): RegistryError
   );
 }
 
+/** Names a helper may have on disk: on Windows, docker's helpers are `.exe` files. */
+function executableNames(command: string): string[] {
+  return Deno.build.os === "windows" ? [`${command}.exe`, command] : [command];
+}
+
 function findInPath(command: string, path: string): string | undefined {
-  const separator = Deno.build.os === "windows" ? ";" : ":";
-  for (const dir of path.split(separator)) {
+  for (const dir of path.split(DELIMITER)) {
     if (dir === "") continue;
-    const candidate = `${dir.replace(/\/+$/, "")}/${command}`;
-    try {
-      const info = Deno.statSync(candidate);
-      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return candidate;
-    } catch {
-      // not here (or not readable): keep looking
+    for (const name of executableNames(command)) {
+      const candidate = join(dir, name);
+      try {
+        const info = Deno.statSync(candidate);
+        if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) return candidate;
+      } catch {
+        // not here (or not readable): keep looking
+      }
     }
   }
   return undefined;

@@ -106,6 +106,13 @@ export interface CredentialOptions {
    */
   env?: EnvReader;
   /**
+   * The operating system whose auth-file search order applies (see
+   * {@linkcode AUTH_FILES}).
+   *
+   * @default {Deno.build.os}
+   */
+  os?: typeof Deno.build.os;
+  /**
    * Reads an auth file; throw `Deno.errors.NotFound` for a missing file. When
    * given, no read permission is queried.
    *
@@ -278,8 +285,21 @@ async function fromFile(
     }
   }
   const entry = lookupAuthEntry(content, repository);
-  if (entry !== undefined) {
+  if (entry?.credentials !== undefined) {
     return { credentials: entry.credentials, source: { type: "file", path, key: entry.key } };
+  }
+  if (entry !== undefined) {
+    // As in podman, the best-matching key decides: no credentials there
+    // means none from this file, whatever a less specific key holds.
+    const what = entry.placeholder ? "`{}`" : "an entry without credentials";
+    skip(
+      trace,
+      path,
+      `${what} at ${quote(entry.key)}: this file gives no credentials for ${
+        quote(repository.name)
+      }`,
+    );
+    return undefined;
   }
   trace.logger.debug(`No credentials for ${quote(repository.registry)} in ${quote(path)}`);
   return undefined;
@@ -327,7 +347,8 @@ async function resolve(
   checkOptions(options);
   const explicit = explicitCredentials(options);
   if (explicit !== undefined) return { credentials: explicit, source: { type: "explicit" } };
-  for (const candidate of candidateAuthFiles({ authFile: options.authFile, env: options.env })) {
+  const { authFile, env, os } = options;
+  for (const candidate of candidateAuthFiles({ authFile, env, os })) {
     if (candidate.path === undefined) {
       skip(trace, candidate.pattern, candidate.skipped ?? "skipped");
       continue;
@@ -365,8 +386,9 @@ async function resolve(
  * @example From an auth file
  * ```ts
  * import { resolveCredentials } from "@regkit/regkit";
+ * import { encodeBase64 } from "@std/encoding/base64";
  * import assert from "node:assert/strict";
- * const auth = { auths: { "quay.io/org": { auth: btoa("me:s3cret") } } };
+ * const auth = { auths: { "quay.io/org": { auth: encodeBase64("me:s3cret") } } };
  * const resolved = await resolveCredentials("quay.io/org/app:1", {
  *   authFile: "/run/auth.json",
  *   readTextFile: () => Promise.resolve(JSON.stringify(auth)),

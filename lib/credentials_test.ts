@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { encodeBase64 } from "@std/encoding/base64";
 import {
   type CredentialOptions,
   Credentials,
@@ -18,7 +19,7 @@ globalThis.addEventListener("unload", () => {
 });
 
 function b64(text: string): string {
-  return new TextEncoder().encode(text).toBase64();
+  return encodeBase64(text);
 }
 
 function auth(username: string, password: string): { auth: string } {
@@ -380,11 +381,21 @@ const CASES: Case[] = [
     env: { HOME: "{tmp}/home", XDG_RUNTIME_DIR: "{tmp}/run" },
     expected: basic(HOME_DOCKER, "quay.io", "docker", "p18"),
   },
+  // #15 item 7 changed this case: it used to fall back to RUN's "quay.io" key.
   {
-    name: "{} placeholder on the namespace falls back to the host key",
+    name: "{} placeholder on the namespace: this file gives nothing, the next file is searched",
+    files: {
+      [RUN]: { auths: { "quay.io/org": {}, "quay.io": auth("host", "p19") } },
+      [CFG]: { auths: { "quay.io": auth("cfg", "p19b") } },
+    },
+    env: FULL_ENV,
+    expected: basic(CFG, "quay.io", "cfg", "p19b"),
+  },
+  {
+    name: "{} placeholder on the namespace and no other file: anonymous",
     files: { [RUN]: { auths: { "quay.io/org": {}, "quay.io": auth("host", "p19") } } },
     env: FULL_ENV,
-    expected: basic(RUN, "quay.io", "host", "p19"),
+    expected: "anonymous",
   },
   {
     name: "entry with only a username is skipped",
@@ -563,7 +574,7 @@ function badInputCases(): Case[] {
     ["invalid base64", entry({ auth: `${SECRET}!!` }), "quay.io"],
     [
       "auth is not UTF-8",
-      entry({ auth: new Uint8Array([0xff, 0xfe, 0x3a]).toBase64() }),
+      entry({ auth: encodeBase64(new Uint8Array([0xff, 0xfe, 0x3a])) }),
       "quay.io",
     ],
     ["auth without ':'", entry({ auth: b64(`me${SECRET.replaceAll(":", "")}`) }), "quay.io"],
@@ -721,6 +732,88 @@ Deno.test("explainCredentials() lists read files and skipped candidates with rea
     skipped: explanation.skipped,
   });
   assert.ok(!JSON.stringify(explanation).includes(SECRET));
+});
+
+Deno.test("explainCredentials() says when a {} placeholder stops a file", async () => {
+  const tmp = await makeTemp({
+    [RUN]: { auths: { "quay.io/org": {}, "quay.io": auth("host", SECRET) } },
+    [HOME_DOCKER]: {
+      auths: { "quay.io/org/app": { username: "half" }, "quay.io": auth("d", "x") },
+    },
+  });
+  const explanation = await explainCredentials(QUAY, {
+    env: envFrom(tmp, { HOME: "{tmp}/home", XDG_RUNTIME_DIR: "{tmp}/run" }),
+  });
+  assert.deepEqual(explanation.source, { type: "anonymous" });
+  assert.deepEqual(explanation.searched, [`${tmp}/${RUN}`, `${tmp}/${HOME_DOCKER}`]);
+  const reasons = explanation.skipped.filter((s) => s.candidate.startsWith(tmp));
+  assert.deepEqual(reasons.filter((s) => s.reason.includes("this file")), [
+    {
+      candidate: `${tmp}/${RUN}`,
+      reason: '`{}` at "quay.io/org": this file gives no credentials for "quay.io/org/app"',
+    },
+    {
+      candidate: `${tmp}/${HOME_DOCKER}`,
+      reason:
+        'an entry without credentials at "quay.io/org/app": this file gives no credentials for "quay.io/org/app"',
+    },
+  ]);
+  assert.ok(!JSON.stringify(explanation).includes(SECRET));
+});
+
+Deno.test("resolveCredentials() searches the injected OS's files", async (t) => {
+  const cases: Array<{
+    os: typeof Deno.build.os;
+    env: Record<string, string>;
+    read: string[];
+  }> = [
+    {
+      os: "linux",
+      env: { HOME: "/home/me", XDG_RUNTIME_DIR: "/run/user/1" },
+      read: [
+        "/run/user/1/containers/auth.json",
+        "/home/me/.config/containers/auth.json",
+        "/home/me/.docker/config.json",
+        "/home/me/.dockercfg",
+      ],
+    },
+    {
+      os: "darwin",
+      env: { HOME: "/Users/me", XDG_RUNTIME_DIR: "/run/user/1" },
+      read: [
+        "/Users/me/.config/containers/auth.json",
+        "/Users/me/.docker/config.json",
+        "/Users/me/.dockercfg",
+      ],
+    },
+    {
+      os: "windows",
+      env: { USERPROFILE: "C:\\Users\\me", HOME: "/unused", XDG_RUNTIME_DIR: "/run/user/1" },
+      read: [
+        "C:\\Users\\me\\.config\\containers\\auth.json",
+        "C:\\Users\\me\\.docker\\config.json",
+        "C:\\Users\\me\\.dockercfg",
+      ],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.os, async () => {
+      const read: string[] = [];
+      const resolved = await resolveCredentials(QUAY, {
+        env: (name) => c.env[name],
+        os: c.os,
+        readTextFile: (path) => {
+          read.push(path);
+          if (path === c.read.at(-2)) {
+            return Promise.resolve(JSON.stringify({ auths: { "quay.io": auth("me", SECRET) } }));
+          }
+          return Promise.reject(new Deno.errors.NotFound(path));
+        },
+      });
+      assert.deepEqual(resolved?.source, { type: "file", path: c.read.at(-2), key: "quay.io" });
+      assert.deepEqual(read, c.read.slice(0, -1));
+    });
+  }
 });
 
 Deno.test("resolveCredentials() uses an injected readTextFile without permission queries", async () => {

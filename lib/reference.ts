@@ -21,16 +21,24 @@ const DOCKER_HUB_ALIASES: ReadonlySet<string> = new Set([
   "registry-1.docker.io",
 ]);
 
-/** Maximum length of a repository name, domain included (distribution's `NameTotalLengthMax`). */
+/**
+ * Maximum length of a repository path, counted as distribution counts it: on
+ * the normalised path (`library/` included for Docker Hub short names), the
+ * registry host not included (distribution's `RepositoryNameTotalLengthMax`).
+ */
 export const MAX_NAME_LENGTH = 255;
 const MAX_TAG_LENGTH = 128;
 
 const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
-const IPV6_HOST = /^\[[a-fA-F0-9:.]+(?:%[a-zA-Z0-9]+)?\]$/;
+// distribution's `ipv6address`: hex digits and colons only, so no zone
+// identifier (`%eth0`, which `URL` cannot carry) and no embedded IPv4.
+const IPV6_HOST = /^\[[a-fA-F0-9:]+\]$/;
 const PORT = /^[0-9]{1,5}$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]*$/;
 const DIGEST_ALGORITHM = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/;
+// distribution's `anchoredIdentifierRegexp`: what `docker images` prints as an image ID.
+const IMAGE_ID = /^[a-f0-9]{64}$/;
 
 /** Digest algorithms regkit verifies, with the length of their hex encoding. */
 const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
@@ -285,6 +293,12 @@ function parseDomain(input: string, domain: string): string {
     const end = domain.indexOf("]");
     host = domain.slice(0, end + 1);
     const rest = domain.slice(end + 1);
+    if (end !== -1 && host.includes("%")) {
+      throw invalid(
+        input,
+        `registry ${quote(domain)} has an IPv6 zone identifier, which a reference cannot carry`,
+      );
+    }
     if (end === -1 || !IPV6_HOST.test(host)) {
       throw invalid(input, `registry ${quote(domain)} is not a valid host`);
     }
@@ -328,6 +342,13 @@ function splitName(input: string, name: string): [registry: string, path: string
 function parsePath(input: string, registry: string, path: string): string {
   if (path === "") throw invalid(input, "repository name is empty");
   const components = path.split("/");
+  const normalised = registry === DOCKER_HUB_REGISTRY && components.length === 1
+    ? `library/${path}`
+    : path;
+  if (normalised.length > MAX_NAME_LENGTH) {
+    const counted = normalised === path ? "" : ` once "library/" is added`;
+    throw invalid(input, `repository name is longer than ${MAX_NAME_LENGTH} characters${counted}`);
+  }
   for (const component of components) {
     if (component === "") throw invalid(input, "repository path has an empty component");
     if (!PATH_COMPONENT.test(component)) {
@@ -337,8 +358,7 @@ function parsePath(input: string, registry: string, path: string): string {
       throw invalid(input, detail);
     }
   }
-  if (registry === DOCKER_HUB_REGISTRY && components.length === 1) return `library/${path}`;
-  return path;
+  return normalised;
 }
 
 function stripTransport(input: string): string {
@@ -363,9 +383,6 @@ function parseNameAndTag(input: string, body: string) {
     }
     if (!TAG.test(tag)) throw invalid(input, `tag ${quote(tag)} has invalid characters`);
   }
-  if (name.length > MAX_NAME_LENGTH) {
-    throw invalid(input, `repository name is longer than ${MAX_NAME_LENGTH} characters`);
-  }
   const [registry, path] = splitName(input, name);
   return { registry, repository: parsePath(input, registry, path), tag };
 }
@@ -378,7 +395,14 @@ function checkInput(input: unknown): string {
   if (/\s/.test(input)) throw invalid(input, "reference contains whitespace");
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(input)) throw invalid(input, "reference has control characters");
-  return stripTransport(input);
+  const body = stripTransport(input);
+  if (IMAGE_ID.test(body)) {
+    throw invalid(
+      input,
+      "64 hexadecimal characters look like an image ID, not a repository name (an image ID names an image in a local store, not in a registry)",
+    );
+  }
+  return body;
 }
 
 /**

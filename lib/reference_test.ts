@@ -270,6 +270,209 @@ Deno.test("Reference.familiar gives docker's short form", () => {
   }
 });
 
+// Inputs from distribution/reference's own tables (normalize_test.go
+// TestValidateReferenceName and TestValidateRemoteName, reference_test.go
+// TestReferenceParse), with what ParseNormalizedNamed answers for them.
+const HEX64 = "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a";
+const FFFF = "sha256:" + "f".repeat(64);
+const DISTRIBUTION_VALID: Array<[string, string]> = [
+  ["docker/docker", "docker.io/docker/docker:latest"],
+  ["library/debian", "docker.io/library/debian:latest"],
+  ["debian", "docker.io/library/debian:latest"],
+  ["localhost/library/debian", "localhost/library/debian:latest"],
+  ["localhost/debian", "localhost/debian:latest"],
+  ["docker.io/docker/docker", "docker.io/docker/docker:latest"],
+  ["docker.io/library/debian", "docker.io/library/debian:latest"],
+  ["docker.io/debian", "docker.io/library/debian:latest"],
+  ["index.docker.io/docker/docker", "docker.io/docker/docker:latest"],
+  ["index.docker.io/library/debian", "docker.io/library/debian:latest"],
+  ["index.docker.io/debian", "docker.io/library/debian:latest"],
+  ["127.0.0.1:5000/docker/docker", "127.0.0.1:5000/docker/docker:latest"],
+  ["127.0.0.1:5000/library/debian", "127.0.0.1:5000/library/debian:latest"],
+  ["127.0.0.1:5000/debian", "127.0.0.1:5000/debian:latest"],
+  ["192.168.0.1", "docker.io/library/192.168.0.1:latest"],
+  ["192.168.0.1:80", "docker.io/library/192.168.0.1:80"],
+  ["192.168.0.1:8/debian", "192.168.0.1:8/debian:latest"],
+  ["192.168.0.2:25000/debian", "192.168.0.2:25000/debian:latest"],
+  [
+    "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+    "docker.io/library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev:latest",
+  ],
+  ["[fc00::1]:5000/docker", "[fc00::1]:5000/docker:latest"],
+  ["[fc00::1]:5000/docker/docker", "[fc00::1]:5000/docker/docker:latest"],
+  ["[fc00:1:2:3:4:5:6:7]:5000/library/debian", "[fc00:1:2:3:4:5:6:7]:5000/library/debian:latest"],
+  [`docker.io/${HEX64}`, `docker.io/library/${HEX64}:latest`],
+  ["docker-rules/docker", "docker.io/docker-rules/docker:latest"],
+  ["docker---rules/docker", "docker.io/docker---rules/docker:latest"],
+  ["doc/docker", "docker.io/doc/docker:latest"],
+  ["d/docker", "docker.io/d/docker:latest"],
+  ["jess/t", "docker.io/jess/t:latest"],
+  ["dock__er/docker", "docker.io/dock__er/docker:latest"],
+  ["test_com", "docker.io/library/test_com:latest"],
+  ["test.com:tag", "docker.io/library/test.com:tag"],
+  ["test.com:5000", "docker.io/library/test.com:5000"],
+  ["test.com/repo:tag", "test.com/repo:tag"],
+  ["test:5000/repo", "test:5000/repo:latest"],
+  [`test:5000/repo@${FFFF}`, `test:5000/repo@${FFFF}`],
+  [`test:5000/repo:tag@${FFFF}`, `test:5000/repo:tag@${FFFF}`],
+  ["lowercase:Uppercase", "docker.io/library/lowercase:Uppercase"],
+  [
+    "a/".repeat(127) + "a:tag-puts-this-over-max",
+    `docker.io/${"a/".repeat(127)}a:tag-puts-this-over-max`,
+  ],
+  ["sub-dom1.foo.com/bar/baz/quux:some-long-tag", "sub-dom1.foo.com/bar/baz/quux:some-long-tag"],
+  [
+    "b.gcr.io/test.example.com/my-app:test.example.com",
+    "b.gcr.io/test.example.com/my-app:test.example.com",
+  ],
+  ["xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com/myimage:xn--n3h.com"],
+  [`xn--7o8h.com/myimage:xn--7o8h.com@${FFFF}`, `xn--7o8h.com/myimage:xn--7o8h.com@${FFFF}`],
+  ["foo_bar.com:8080", "docker.io/library/foo_bar.com:8080"],
+  ["foo/foo_bar.com:8080", "docker.io/foo/foo_bar.com:8080"],
+  ["192.168.1.1:5000/repo:5050", "192.168.1.1:5000/repo:5050"],
+  ["[2001:db8::1]/repo", "[2001:db8::1]/repo:latest"],
+  ["[2001:db8:1:2:3:4:5:6]/repo:tag", "[2001:db8:1:2:3:4:5:6]/repo:tag"],
+  [`[2001:db8::1]:5000/repo:tag@${FFFF}`, `[2001:db8::1]:5000/repo:tag@${FFFF}`],
+  ["[2001:db8::]:5000/repo", "[2001:db8::]:5000/repo:latest"],
+  ["[::1]:5000/repo", "[::1]:5000/repo:latest"],
+  ["example.com/" + "a".repeat(255) + ":tag", `example.com/${"a".repeat(255)}:tag`],
+  // 63 hex characters are a name like any other.
+  [HEX64.slice(1), `docker.io/library/${HEX64.slice(1)}:latest`],
+];
+const DISTRIBUTION_INVALID: string[] = [
+  "https://github.com/docker/docker",
+  "docker/Docker",
+  "-docker",
+  "-docker/docker",
+  "-docker.io/docker/docker",
+  "docker///docker",
+  "docker.io/docker/Docker",
+  "docker.io/docker///docker",
+  "[fc00::1]",
+  "[fc00::1]:5000",
+  "fc00::1:5000/debian",
+  "[fe80::1%eth0]:5000/debian",
+  "[2001:db8:3:4::192.0.2.33]:5000/debian",
+  HEX64,
+  "docker-/docker",
+  "-docker-/docker",
+  "____/____",
+  "_docker/_docker",
+  "dock..er/docker",
+  "dock_.er/docker",
+  "dock-.er/docker",
+  "docker/",
+  "",
+  ":justtag",
+  `@${FFFF}`,
+  "repo@sha256:ffffffffffffffffffffffffffffffffff",
+  `validname@invaliddigest:${"f".repeat(64)}`,
+  "Uppercase:tag",
+  "test:5000/Uppercase/lowercase:tag",
+  "domain/" + "a".repeat(256) + ":tag",
+  "aa/asdf$$^/aa",
+  "[2001:db8::1]",
+  "[2001:db8::1]:5000",
+  "[2001:db8::1]:tag",
+  "[fe80::1%eth0]:5000/repo",
+  "[fe80::1%@invalidzone]:5000/repo",
+];
+
+Deno.test("parseReference() agrees with distribution/reference's test tables", async (t) => {
+  for (const [input, canonical] of DISTRIBUTION_VALID) {
+    await t.step(`accepts ${input.slice(0, 60)}`, () => {
+      assert.equal(String(parseReference(input)), canonical);
+    });
+  }
+  for (const input of DISTRIBUTION_INVALID) {
+    await t.step(`rejects ${JSON.stringify(input).slice(0, 60)}`, () => {
+      assert.throws(
+        () => parseReference(input),
+        (e: unknown) => isRegistryError(e, "INVALID_REFERENCE"),
+      );
+    });
+  }
+});
+
+Deno.test("parseReference() rejects a bare 64-hex string as an image ID", async (t) => {
+  for (const input of [HEX64, `docker://${HEX64}`, "f".repeat(64)]) {
+    await t.step(input.slice(0, 20), () => {
+      for (const parse of [parseReference, parseRepository]) {
+        assert.throws(
+          () => parse(input),
+          (e: unknown) => isRegistryError(e, "INVALID_REFERENCE") && /image ID/.test(e.message),
+        );
+      }
+    });
+  }
+  await t.step("a registry, a namespace, a tag or upper case make it a name", () => {
+    assert.equal(parseReference(`docker.io/${HEX64}`).repository, `library/${HEX64}`);
+    assert.equal(parseReference(`me/${HEX64}`).repository, `me/${HEX64}`);
+    assert.equal(parseReference(`${HEX64}:1`).tag, "1");
+    assert.throws(() => parseReference(HEX64.toUpperCase()), /lowercase/);
+  });
+});
+
+Deno.test("parseReference() rejects IPv6 zone identifiers at parse time", async (t) => {
+  for (const input of ["[fe80::1%eth0]:5000/repo", "[fe80::1%25eth0]/repo", "[fe80::1%1]/repo:1"]) {
+    await t.step(input, () => {
+      assert.throws(
+        () => parseReference(input),
+        (e: unknown) =>
+          isRegistryError(e, "INVALID_REFERENCE") && /zone identifier/.test(e.message),
+      );
+    });
+  }
+  assert.equal(parseReference("[fe80::1]:5000/repo").registry, "[fe80::1]:5000");
+});
+
+Deno.test("parseReference() counts the 255-character limit on the normalised path", async (t) => {
+  const cases: Array<[string, boolean]> = [
+    ["a".repeat(247), true], // library/ + 247 = 255
+    ["a".repeat(248), false], // library/ + 248 = 256: both peers reject it
+    ["a".repeat(255), false],
+    ["docker.io/library/" + "a".repeat(247), true],
+    ["docker.io/library/" + "a".repeat(248), false],
+    ["ns/" + "a".repeat(252), true],
+    ["ns/" + "a".repeat(253), false],
+    ["quay.io/" + "a".repeat(255), true], // the host is not counted, as in distribution
+    ["quay.io/" + "a".repeat(256), false],
+  ];
+  for (const [input, ok] of cases) {
+    await t.step(`${input.length} characters: ${input.slice(0, 20)}…`, () => {
+      for (const parse of [parseReference, parseRepository]) {
+        if (ok) {
+          assert.ok(parse(input).repository.length <= 255);
+        } else {
+          assert.throws(
+            () => parse(input),
+            (e: unknown) =>
+              isRegistryError(e, "INVALID_REFERENCE") && /longer than 255/.test(e.message),
+          );
+        }
+      }
+    });
+  }
+  assert.throws(() => parseReference("a".repeat(250)), /once "library\/" is added/);
+});
+
+Deno.test("parseReference() keeps its documented differences from distribution", async (t) => {
+  await t.step("host names are lower-cased (distribution keeps Docker/docker's case)", () => {
+    assert.equal(parseReference("Docker/docker").registry, "docker");
+    assert.equal(parseReference("LOCALDOMAIN/library/debian").registry, "localdomain");
+  });
+  await t.step("ports above 65535 are rejected (distribution takes any digits)", () => {
+    assert.throws(() => parseReference("example.com:65536/app"), /port "65536"/);
+    assert.equal(parseReference("example.com:65535/app").registry, "example.com:65535");
+  });
+  await t.step("tag and digest together are kept, as ParseNormalizedNamed keeps them", () => {
+    const ref = parseReference(`busybox:latest@${FFFF}`);
+    assert.equal(ref.tag, "latest");
+    assert.equal(ref.digest, FFFF);
+    assert.equal(ref.reference, FFFF);
+  });
+});
+
 Deno.test("parseRepository() takes bare names only", () => {
   assert.equal(parseRepository("quay.io/org/app").name, "quay.io/org/app");
   assert.equal(parseRepository("alpine").name, "docker.io/library/alpine");

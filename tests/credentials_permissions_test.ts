@@ -4,12 +4,13 @@
  * but not permitted are skipped, never prompted for, never a crash.
  */
 import assert from "node:assert/strict";
+import { encodeBase64 } from "@std/encoding/base64";
 
 const CREDENTIALS_MODULE = new URL("../lib/credentials.ts", import.meta.url).href;
 const SECRET = "pa:ss wörd:1";
 
 function auth(username: string, password: string): { auth: string } {
-  return { auth: new TextEncoder().encode(`${username}:${password}`).toBase64() };
+  return { auth: encodeBase64(`${username}:${password}`) };
 }
 
 async function writeJson(path: string, data: unknown): Promise<void> {
