@@ -16,7 +16,7 @@ import {
   sleep,
 } from "./retry.ts";
 import { redactUrl } from "./_redact.ts";
-import { mayReachHost } from "./reference.ts";
+import { mayReachHost } from "./host.ts";
 
 /** The `fetch` signature regkit calls (Deno's, with its `client` extension). */
 export type FetchFunction = (

@@ -9,7 +9,7 @@
 import { quote, RegistryError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
-import { hostOf, isLoopbackHost, mayReachHost } from "./reference.ts";
+import { hostOf, isLoopbackHost, isSameHost, mayReachHost } from "./host.ts";
 import { snippet } from "./_redact.ts";
 
 /** Largest token response accepted. */
@@ -115,9 +115,7 @@ export function checkRealm(
   if (url.username !== "" || url.password !== "") throw reject("carries user info");
   const realmHost = url.hostname;
   const registryName = hostOf(registryHost);
-  const sameHost = realmHost.replace(/^\[|\]$/g, "").toLowerCase() ===
-      registryName.replace(/^\[|\]$/g, "").toLowerCase() ||
-    (isLoopbackHost(realmHost) && isLoopbackHost(registryName));
+  const sameHost = isSameHost(realmHost, registryName);
   if (
     url.protocol === "http:" && !isLoopbackHost(realmHost) &&
     !(sameHost && allowHttpHost(registryHost))
