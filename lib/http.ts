@@ -11,7 +11,7 @@ import type { Logger } from "./log.ts";
 import { backoffDelay, type RetryPolicy, sleep } from "./retry.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import { redactUrl } from "./_redact.ts";
-import { mayReachHost } from "./reference.ts";
+import { mayReachHost } from "./host.ts";
 
 /** The `fetch` signature regkit calls (Deno's, with its `client` extension). */
 export type FetchFunction = (

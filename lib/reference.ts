@@ -7,6 +7,7 @@
  */
 
 import { quote, RegistryError } from "./errors.ts";
+import { hostOf, isLoopbackHost } from "./host.ts";
 
 /** The registry name docker uses for Docker Hub. */
 export const DOCKER_HUB_REGISTRY = "docker.io";
@@ -48,74 +49,6 @@ function invalid(input: string, detail: string): RegistryError {
     "INVALID_REFERENCE",
     `Cannot parse image reference ${quote(input)}: ${detail}`,
   );
-}
-
-/** Whether `host` (without port) is a loopback name or address. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  if (h === "localhost" || h.endsWith(".localhost")) return true;
-  if (h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
-}
-
-const INTERNAL_V4 = [
-  /^10\./,
-  /^127\./,
-  /^169\.254\./,
-  /^192\.168\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^0\./,
-  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
-];
-
-/** Whether `host` is a link-local address (169.254/16, fe80::/10: cloud metadata lives there). */
-export function isLinkLocalHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  return /^169\.254\.\d+\.\d+$/.test(h) || /^fe[89ab][0-9a-f]?:/.test(h);
-}
-
-/**
- * Whether `host` is an internal address literal: loopback, private (10/8,
- * 172.16/12, 192.168/16, 100.64/10, fc00::/7), link-local or unspecified.
- * Host names other than `localhost` are not resolved, so they are not internal.
- */
-export function isInternalHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
-  if (isLoopbackHost(h)) return true;
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(h)) return INTERNAL_V4.some((re) => re.test(h));
-  if (h.includes(":")) return /^(fc|fd|fe[89ab])/.test(h) || h === "::";
-  return false;
-}
-
-/**
- * Whether a request that a server on `fromHost` points elsewhere (a token
- * realm, a redirect) may go to `toHost`. Public hosts may always be reached;
- * an internal address only when it is `fromHost` itself (any two loopback
- * addresses count as one host), or when `fromHost` is itself on a private LAN
- * (not loopback) and `toHost` is not link-local.
- *
- * @param fromHost The host (no port) of the server that sent us on.
- * @param toHost The host (no port) we are sent to.
- * @returns `true` when the target may be contacted.
- */
-export function mayReachHost(fromHost: string, toHost: string): boolean {
-  const from = fromHost.toLowerCase().replace(/^\[|\]$/g, "");
-  const to = toHost.toLowerCase().replace(/^\[|\]$/g, "");
-  if (!isInternalHost(to)) return true;
-  if (from === to || (isLoopbackHost(from) && isLoopbackHost(to))) return true;
-  if (isLinkLocalHost(to)) return false;
-  return isInternalHost(from) && !isLoopbackHost(from);
-}
-
-/** Splits `host[:port]` (with bracketed IPv6) into its host part. */
-export function hostOf(registry: string): string {
-  if (registry.startsWith("[")) {
-    const end = registry.indexOf("]");
-    return end === -1 ? registry : registry.slice(0, end + 1);
-  }
-  const colon = registry.lastIndexOf(":");
-  return colon === -1 ? registry : registry.slice(0, colon);
 }
 
 /**

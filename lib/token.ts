@@ -7,10 +7,10 @@
  */
 
 import { quote, RegistryError, statusError } from "./errors.ts";
-import { REDACTED } from "./_redact.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
-import { hostOf, isLoopbackHost, mayReachHost } from "./reference.ts";
+import { hostOf, isLoopbackHost, isSameHost, mayReachHost } from "./host.ts";
+import { REDACTED, snippet } from "./_redact.ts";
 
 /** Largest token response accepted. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
@@ -115,9 +115,7 @@ export function checkRealm(
   if (url.username !== "" || url.password !== "") throw reject("carries user info");
   const realmHost = url.hostname;
   const registryName = hostOf(registryHost);
-  const sameHost = realmHost.replace(/^\[|\]$/g, "").toLowerCase() ===
-      registryName.replace(/^\[|\]$/g, "").toLowerCase() ||
-    (isLoopbackHost(realmHost) && isLoopbackHost(registryName));
+  const sameHost = isSameHost(realmHost, registryName);
   if (
     url.protocol === "http:" && !isLoopbackHost(realmHost) &&
     !(sameHost && allowHttpHost(registryHost))

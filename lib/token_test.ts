@@ -32,6 +32,13 @@ Deno.test("checkRealm() rejects realms that could leak credentials", async (t) =
     ["https://[fd00::1]/token", "quay.io", /private address/],
     ["https://10.0.0.1/token", "127.0.0.1:5000", /private address/], // loopback is no LAN
     ["https://169.254.169.254/token", "10.0.0.5:5000", /private address/], // link-local: never
+    ["https://[::ffff:169.254.169.254]/", "quay.io", /private address/], // URL: [::ffff:a9fe:a9fe]
+    ["https://[::ffff:10.0.0.1]/token", "quay.io", /private address/],
+    ["https://[::ffff:127.0.0.1]/token", "quay.io", /private address/],
+    ["https://[::169.254.169.254]/token", "quay.io", /private address/], // IPv4-compatible
+    ["https://[64:ff9b::a9fe:a9fe]/token", "quay.io", /private address/], // NAT64
+    ["https://[fec0::1]/token", "quay.io", /private address/], // site-local
+    ["https://[::ffff:a9fe:a9fe]/token", "10.0.0.5:5000", /private address/],
   ];
   for (const [realm, registry, pattern] of bad) {
     await t.step(`${realm} for ${registry}`, () => {

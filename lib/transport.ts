@@ -12,7 +12,8 @@ import { type AuthChallenge, selectChallenge } from "./challenge.ts";
 import type { Credentials, ResolvedCredentials } from "./credentials.ts";
 import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
 import type { Logger } from "./log.ts";
-import { hostOf, type Repository } from "./reference.ts";
+import { hostOf } from "./host.ts";
+import type { Repository } from "./reference.ts";
 import {
   basicAuthorization,
   checkRealm,

@@ -1,0 +1,189 @@
+/**
+ * Hardening (issue #11): credentials and tokens never reach an address, origin or scheme they
+ * were not meant for, server text never echoes a secret into a message, a registry that refuses
+ * every token costs a bounded number of requests, and an untrusted certificate says what to do.
+ * Real `docker-registry` processes where the behaviour is the registry's; loopback fault servers
+ * (and a `fetch` that refuses anything else) for what a real registry cannot do.
+ */
+import assert from "node:assert/strict";
+import {
+  ContainerRegistryClient,
+  type ContainerRegistryClientOptions,
+  type ExistsResult,
+} from "../mod.ts";
+import {
+  errorResponse,
+  type FaultHandler,
+  type FaultServer,
+  imageResponse,
+  jsonResponse,
+  type RecordedRequest,
+  type RecordingFetch,
+  recordingFetch,
+  type ServedImage,
+  startFaultServer,
+} from "./_fault_server.ts";
+import { buildImage } from "./_images.ts";
+import { passThroughEnv, ROOT } from "./_compile_flags.ts";
+
+const image: ServedImage = { repository: "org/app", tags: ["1"], ...await buildImage() };
+
+function describe(result: ExistsResult): string {
+  return result.status === "unknown" ? `unknown ${result.code}` : result.status;
+}
+
+function clientWith(
+  recorder: RecordingFetch,
+  options: ContainerRegistryClientOptions = {},
+): ContainerRegistryClient {
+  return new ContainerRegistryClient({
+    env: () => undefined,
+    fetch: recorder.fetch,
+    backoff: { baseDelayMs: 1, maxDelayMs: 5 },
+    retries: 2,
+    timeoutMs: 10_000,
+    ...options,
+  });
+}
+
+const isToken = (r: RecordedRequest) => r.path.startsWith("/token");
+
+/** A Bearer registry on loopback serving `image`; the realm is whatever `realm` says. */
+async function bearerRegistry(
+  realm: (origin: string) => string,
+  api?: (record: RecordedRequest) => Response | undefined,
+  token: (record: RecordedRequest) => Response = () =>
+    jsonResponse({ token: "hardening-token-secret", expires_in: 300 }),
+): Promise<FaultServer> {
+  let origin = "";
+  const handler: FaultHandler = (record) => {
+    if (isToken(record)) return token(record);
+    if (record.authorization !== "Bearer hardening-token-secret") {
+      return errorResponse(401, "UNAUTHORIZED", {
+        "www-authenticate": `Bearer realm="${realm(origin)}",service="fixture"`,
+      });
+    }
+    if (record.path === "/v2/") return jsonResponse({});
+    return api?.(record) ?? imageResponse(record, image) ?? errorResponse(404, "NOT_FOUND");
+  };
+  const server = await startFaultServer(handler);
+  origin = server.url;
+  return server;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item 1: IPv6 forms of IPv4 addresses, NAT64 and site-local addresses are internal
+
+/** Realms that name the metadata or a private address in an IPv6 form. */
+const EMBEDDED_REALMS = [
+  "https://[::ffff:169.254.169.254]/latest/meta-data/", // WHATWG URL: [::ffff:a9fe:a9fe]
+  "https://[::ffff:a9fe:a9fe]/token",
+  "https://[::ffff:10.0.0.1]/token",
+  "https://[::169.254.169.254]/token", // IPv4-compatible
+  "https://[64:ff9b::a9fe:a9fe]/token", // NAT64
+  "https://[fec0::1]/token", // site-local
+];
+
+Deno.test("realms in IPv6 forms of internal addresses are rejected before anything is sent", async (t) => {
+  for (const realm of EMBEDDED_REALMS) {
+    await t.step(realm, async () => {
+      await using server = await bearerRegistry(() => realm);
+      const recorder = recordingFetch();
+      await using client = clientWith(recorder, {
+        username: "alice",
+        password: "embedded-v4-pw-secret",
+      });
+      const result = await client.exists(`${server.host}/org/app:1`);
+      assert.equal(describe(result), "unknown REALM_REJECTED", JSON.stringify(result));
+      assert.equal(server.count(isToken), 0);
+      assert.ok(server.requests.every((r) => r.authorization === null));
+      assert.deepEqual(recorder.refused, []);
+    });
+  }
+});
+
+Deno.test("redirects to IPv6 forms of internal addresses are refused", async (t) => {
+  for (const realm of EMBEDDED_REALMS) {
+    const target = realm.replace("https:", "http:");
+    await t.step(target, async () => {
+      await using server = await bearerRegistry(
+        (origin) => `${origin}/token`,
+        (record) =>
+          record.path.includes("/manifests/")
+            ? new Response(null, { status: 307, headers: { location: target } })
+            : undefined,
+      );
+      const recorder = recordingFetch();
+      await using client = clientWith(recorder);
+      const result = await client.exists(`${server.host}/org/app:1`);
+      assert.equal(describe(result), "unknown INVALID_RESPONSE", JSON.stringify(result));
+      assert.match(result.status === "unknown" ? result.message : "", /internal address/);
+      assert.deepEqual(recorder.refused, []);
+    });
+  }
+});
+
+const LOOPBACK_PROBE = `
+import { ContainerRegistryClient } from ${JSON.stringify(`${ROOT}mod.ts`)};
+const [host] = Deno.args;
+await using client = new ContainerRegistryClient({
+  env: () => undefined,
+  username: "alice",
+  password: "loopback-probe-pw-secret",
+  retries: 0,
+  timeoutMs: 5000,
+});
+const answers = [];
+for (const repo of ["realm/metadata", "redirect/metadata"]) {
+  const result = await client.exists(host + "/" + repo + ":1");
+  answers.push({ repo, status: result.status, code: result.code, message: result.message });
+}
+console.log(JSON.stringify(answers));
+`;
+
+Deno.test("under --allow-net=127.0.0.1 the client never tries the metadata address", async () => {
+  const metadata = "[::ffff:169.254.169.254]";
+  await using server = await bearerRegistry(
+    (origin) => `${origin}/token`,
+    (record) =>
+      record.path.includes("/redirect/")
+        ? new Response(null, { status: 307, headers: { location: `http://${metadata}/x` } })
+        : undefined,
+  );
+  // A second registry whose realm is the metadata address.
+  await using realmServer = await bearerRegistry(() => `https://${metadata}/token`);
+  const dir = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  try {
+    await Deno.writeTextFile(`${dir}/probe.ts`, LOOPBACK_PROBE);
+    const run = async (host: string) => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-prompt",
+          `--config=${ROOT}deno.json`,
+          "--allow-net=127.0.0.1",
+          `--allow-read=${ROOT}`,
+          `${dir}/probe.ts`,
+          host,
+        ],
+        env: { NO_COLOR: "1", ...passThroughEnv() },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 0, stderr);
+      assert.doesNotMatch(stderr, /NotCapable|Requires net access/);
+      return JSON.parse(new TextDecoder().decode(output.stdout)) as Array<
+        { repo: string; status: string; code?: string; message?: string }
+      >;
+    };
+    const viaRealm = await run(realmServer.host);
+    assert.equal(viaRealm[0].code, "REALM_REJECTED", JSON.stringify(viaRealm));
+    const viaRedirect = await run(server.host);
+    assert.equal(viaRedirect[1].code, "INVALID_RESPONSE", JSON.stringify(viaRedirect));
+    assert.match(viaRedirect[1].message ?? "", /internal address/);
+    assert.equal(realmServer.count(isToken), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
