@@ -10,7 +10,7 @@ import { quote, RegistryError, statusError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
 import { hostOf, isLoopbackHost, isSameHost, mayReachHost } from "./host.ts";
-import { REDACTED, snippet } from "./_redact.ts";
+import { REDACTED } from "./_redact.ts";
 
 /** Largest token response accepted. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
