@@ -43,6 +43,9 @@ exit 1`,
   badjson: `cat >/dev/null
 echo "{{ helper-output-secret"`,
   hang: `exec sleep 30`,
+  count: `cat >/dev/null
+echo run >> "$(dirname "$0")/count.log"
+printf '{"ServerURL":"x","Username":"counted","Secret":"counted-secret"}'`,
 };
 
 async function makeTemp(files: Files): Promise<string> {
@@ -814,6 +817,24 @@ Deno.test("resolveCredentials() searches the injected OS's files", async (t) => 
       assert.deepEqual(read, c.read.slice(0, -1));
     });
   }
+});
+
+Deno.test("resolveCredentials() asks a credential helper once for many repositories", async () => {
+  const tmp = await makeTemp({
+    [HOME_DOCKER]: { credHelpers: { "quay.io": "count" }, credsStore: "count" },
+  });
+  const options: CredentialOptions = {
+    env: envFrom(tmp, HOME_ONLY),
+    runHelper: (helper, url, o) =>
+      runCredentialHelper(helper, url, { ...o, path: `${tmp}/helpers` }),
+  };
+  const repositories = Array.from({ length: 50 }, (_, i) => `quay.io/org/app-${i}:1`);
+  const resolved = await Promise.all(repositories.map((r) => resolveCredentials(r, options)));
+  for (const r of resolved) assert.equal(r?.credentials.username, "counted");
+  for (const r of repositories.slice(0, 5)) await resolveCredentials(r, options);
+  await resolveCredentials("ghcr.io/x/y", options); // credsStore, another server URL
+  const runs = (await Deno.readTextFile(`${tmp}/helpers/count.log`)).trim().split("\n");
+  assert.equal(runs.length, 2, "one run for quay.io, one for ghcr.io");
 });
 
 Deno.test("resolveCredentials() uses an injected readTextFile without permission queries", async () => {
