@@ -405,6 +405,11 @@ export interface AuthFileCandidate {
   skipped?: string;
   /** Whether the file uses the legacy `.dockercfg` format. */
   legacy?: boolean;
+  /**
+   * What named the file explicitly (the `authFile` option or
+   * `$REGISTRY_AUTH_FILE`): such a file must be readable, never skipped.
+   */
+  explicit?: "authFile" | "REGISTRY_AUTH_FILE";
 }
 
 /**
@@ -443,7 +448,7 @@ export function candidateAuthFiles(options: AuthFileOptions = {}): AuthFileCandi
     if (typeof authFile !== "string" || authFile === "") {
       throw new TypeError(`Cannot use option "authFile": expected a non-empty path`);
     }
-    return [{ pattern: authFile, path: authFile }];
+    return [{ pattern: authFile, path: authFile, explicit: "authFile" }];
   }
   const defaultEnv = env === permittedEnv;
   const join = joinFor(os);
@@ -473,7 +478,10 @@ export function candidateAuthFiles(options: AuthFileOptions = {}): AuthFileCandi
       }
     }
     candidates.push(candidate);
-    if (spec.variable === "REGISTRY_AUTH_FILE" && candidate.path !== undefined) return candidates;
+    if (spec.variable === "REGISTRY_AUTH_FILE" && candidate.path !== undefined) {
+      candidate.explicit = "REGISTRY_AUTH_FILE";
+      return candidates;
+    }
   }
   return candidates;
 }

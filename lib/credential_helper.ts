@@ -21,7 +21,9 @@ export interface HelperAnswer {
 /** Options for {@linkcode runCredentialHelper}. */
 export interface CredentialHelperOptions {
   /**
-   * Milliseconds before a helper that has not answered is killed (SIGKILL).
+   * Milliseconds before a helper that has not answered is killed (SIGKILL),
+   * with the processes it started (its process group; on Windows, or when
+   * `--allow-run` is scoped to the helper, the helper alone).
    *
    * @default {10000}
    */
@@ -41,7 +43,40 @@ export interface CredentialHelperOptions {
    * @default {undefined}
    */
   path?: string;
+  /**
+   * Whether to reuse the outcome of an earlier run of the same helper for the
+   * same server URL in this process (its answer, "not found", or its
+   * failure), as docker asks a helper once per run. Concurrent calls share
+   * one run either way.
+   *
+   * @default {true}
+   */
+  cache?: boolean;
 }
+
+/** At most this many helper processes run at once, whatever the callers' concurrency. */
+const MAX_CONCURRENT_HELPERS = 4;
+let runningHelpers = 0;
+const waitingForHelper: Array<() => void> = [];
+
+async function helperSlot(): Promise<void> {
+  if (runningHelpers < MAX_CONCURRENT_HELPERS) {
+    runningHelpers++;
+    return;
+  }
+  // A released slot is handed over directly: runningHelpers stays the same.
+  await new Promise<void>((resolve) => waitingForHelper.push(resolve));
+}
+
+function releaseHelperSlot(): void {
+  const next = waitingForHelper.shift();
+  if (next === undefined) runningHelpers--;
+  else next();
+}
+
+/** Outcomes by program and server URL, for the life of the process. */
+const HELPER_RUNS = new Map<string, Promise<HelperAnswer | undefined>>();
+const IN_FLIGHT = new Map<string, Promise<HelperAnswer | undefined>>();
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const MAX_ANSWER_BYTES = 1 << 20;
@@ -134,6 +169,10 @@ function collect(stream: ReadableStream<Uint8Array>): Collector {
  * means there are none. The command must already be permitted
  * (`--allow-run`); regkit never prompts.
  *
+ * A helper is run once per server URL in a process: later calls reuse its
+ * outcome (see `cache`), concurrent calls share the run, and at most 4
+ * helper processes run at once.
+ *
  * @example Asking a helper (defined, not run)
  * ```ts
  * import { runCredentialHelper } from "@regkit/regkit";
@@ -156,7 +195,7 @@ export async function runCredentialHelper(
   serverUrl: string,
   options: CredentialHelperOptions = {},
 ): Promise<HelperAnswer | undefined> {
-  const { timeoutMs = 10_000, logger = new Logger(), path } = options;
+  const { timeoutMs = 10_000, logger = new Logger(), path, cache = true } = options;
   if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     throw new RangeError(
       `Cannot use option "timeoutMs": expected a positive number, got ${String(timeoutMs)}`,
@@ -176,6 +215,54 @@ export async function runCredentialHelper(
     throw failed(command, "the run permission is not granted (--allow-run)");
   }
 
+  const key = `${program}\n${serverUrl}`;
+  const earlier = (cache ? HELPER_RUNS : IN_FLIGHT).get(key) ?? IN_FLIGHT.get(key);
+  if (earlier !== undefined) {
+    logger.debug(`Reusing the answer of credential helper ${quote(command)}`);
+    return await earlier;
+  }
+  const run = (async () => {
+    await helperSlot();
+    try {
+      return await spawnHelper(command, program, serverUrl, timeoutMs, logger);
+    } finally {
+      releaseHelperSlot();
+    }
+  })();
+  IN_FLIGHT.set(key, run);
+  if (cache) HELPER_RUNS.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (IN_FLIGHT.get(key) === run) IN_FLIGHT.delete(key);
+  }
+}
+
+/** Stops a helper that did not answer in time, with every process it started. */
+function killHelper(child: Deno.ChildProcess): void {
+  if (Deno.build.os !== "windows") {
+    try {
+      // The helper leads its own process group (detached): kill the group.
+      Deno.kill(-child.pid, "SIGKILL");
+      return;
+    } catch {
+      // not permitted (a --allow-run scoped to the helper) or already gone
+    }
+  }
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+async function spawnHelper(
+  command: string,
+  program: string,
+  serverUrl: string,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<HelperAnswer | undefined> {
   logger.debug(`Running credential helper ${quote(command)}`);
   let child: Deno.ChildProcess;
   try {
@@ -184,6 +271,8 @@ export async function runCredentialHelper(
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
+      // Its own process group, so that a time-out kills what it started too.
+      detached: Deno.build.os !== "windows",
     }).spawn();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw failed(command, "not found in PATH");
@@ -200,11 +289,7 @@ export async function runCredentialHelper(
   // may keep them open after the helper is gone).
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    killHelper(child);
     stdout.cancel();
     stderr.cancel();
   }, timeoutMs);

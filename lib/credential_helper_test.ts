@@ -170,3 +170,102 @@ Deno.test("runCredentialHelper() skips non-executable files in the path", async 
     await Deno.remove(path, { recursive: true });
   }
 });
+
+const COUNTING_HELPERS: Record<string, string> = {
+  // Logs one line per run next to itself.
+  count: `cat >/dev/null
+echo run >> "$(dirname "$0")/count.log"
+printf '{"ServerURL":"x","Username":"u","Secret":"s"}'`,
+  // Logs how many runs are alive at once.
+  slow: `cat >/dev/null
+d="$(dirname "$0")/running"
+mkdir -p "$d"
+touch "$d/$$"
+ls "$d" | wc -l >> "$(dirname "$0")/concurrency.log"
+sleep 0.3
+rm "$d/$$"
+printf '{"ServerURL":"x","Username":"u","Secret":"s"}'`,
+  // Starts a grandchild that outlives a killed shell, then waits for it.
+  spawner: `cat >/dev/null
+sleep 60 &
+echo $! > "$(dirname "$0")/child.pid"
+wait`,
+};
+
+async function lines(path: string): Promise<string[]> {
+  try {
+    return (await Deno.readTextFile(path)).split("\n").filter((l) => l.trim() !== "");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+Deno.test("runCredentialHelper() runs a helper once per server URL and remembers the answer", async () => {
+  const path = await writeHelpers(COUNTING_HELPERS);
+  try {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => runCredentialHelper("count", "quay.io", { path })),
+    );
+    for (let i = 0; i < 5; i++) {
+      answers.push(await runCredentialHelper("count", "quay.io", { path }));
+    }
+    for (const answer of answers) assert.deepEqual(answer, { username: "u", secret: "s" });
+    assert.equal((await lines(`${path}/count.log`)).length, 1);
+
+    await runCredentialHelper("count", "ghcr.io", { path });
+    assert.equal((await lines(`${path}/count.log`)).length, 2, "another server URL is asked");
+    await runCredentialHelper("count", "quay.io", { path, cache: false });
+    assert.equal((await lines(`${path}/count.log`)).length, 3, "cache: false asks again");
+  } finally {
+    await Deno.remove(path, { recursive: true });
+  }
+});
+
+Deno.test("runCredentialHelper() runs at most 4 helper processes at once", async () => {
+  const path = await writeHelpers(COUNTING_HELPERS);
+  try {
+    const urls = Array.from({ length: 12 }, (_, i) => `registry-${i}.example`);
+    const answers = await Promise.all(
+      urls.map((url) => runCredentialHelper("slow", url, { path })),
+    );
+    assert.equal(answers.length, 12);
+    const counts = (await lines(`${path}/concurrency.log`)).map(Number);
+    assert.equal(counts.length, 12, "one run per server URL");
+    assert.ok(Math.max(...counts) <= 4, `alive at once: ${counts.join(",")}`);
+  } finally {
+    await Deno.remove(path, { recursive: true });
+  }
+});
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "runCredentialHelper() kills a timed-out helper's process group",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const path = await writeHelpers(COUNTING_HELPERS);
+    let pid: number | undefined;
+    try {
+      await assert.rejects(
+        runCredentialHelper("spawner", "quay.io", { path, timeoutMs: 500 }),
+        (e: unknown) => e instanceof RegistryError && /killed/.test(e.message),
+      );
+      pid = Number((await lines(`${path}/child.pid`))[0]);
+      assert.ok(pid > 0, "the helper started its child");
+      // SIGKILL is delivered at once; give init a moment to reap the orphan.
+      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(alive(pid), false, `the helper's child ${pid} is still running`);
+    } finally {
+      if (pid !== undefined && alive(pid)) Deno.kill(pid, "SIGKILL");
+      await Deno.remove(path, { recursive: true });
+    }
+  },
+});

@@ -93,7 +93,9 @@ export interface CredentialOptions {
   password?: string;
   /**
    * An explicit auth file (`--authfile`). When given it is the only file read
-   * (as `$REGISTRY_AUTH_FILE` is); the path is used literally.
+   * (as `$REGISTRY_AUTH_FILE` is); the path is used literally. Unlike the
+   * implicit candidates, it must exist and be readable: otherwise
+   * `AUTH_FILE_INVALID`.
    *
    * @default {undefined}
    */
@@ -116,8 +118,8 @@ export interface CredentialOptions {
    * Reads an auth file; throw `Deno.errors.NotFound` for a missing file. When
    * given, no read permission is queried.
    *
-   * @default Deno.readFile decoded as strict UTF-8, after checking that the
-   *   `read` permission is granted.
+   * @default A regular file of at most 4 MiB read as strict UTF-8, after
+   *   checking that the `read` permission is granted.
    */
   readTextFile?: (path: string) => Promise<string>;
   /**
@@ -179,51 +181,93 @@ function runPermitted(command: string): boolean {
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/** The largest auth file read: real ones hold a few entries, a few KiB. */
+const MAX_AUTH_FILE_BYTES = 4 << 20;
+
+function unusable(path: string, detail: string, namedBy?: string, cause?: unknown): RegistryError {
+  const by = namedBy === undefined ? "" : ` named by ${namedBy}`;
+  return new RegistryError(
+    "AUTH_FILE_INVALID",
+    `Cannot use auth file ${quote(path)}${by}: ${detail}`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "it is a directory";
+  if (info.isFifo) return "it is a FIFO, not a regular file";
+  if (info.isCharDevice || info.isBlockDevice) return "it is a device, not a regular file";
+  if (info.isSocket) return "it is a socket, not a regular file";
+  return "it is not a regular file";
+}
+
+/**
+ * Reads an auth file as strict UTF-8: a regular file only (checked before
+ * opening, so a FIFO cannot block), at most {@linkcode MAX_AUTH_FILE_BYTES}.
+ */
 async function defaultReadTextFile(path: string): Promise<string> {
-  const bytes = await Deno.readFile(path);
+  const info = await Deno.stat(path);
+  if (!info.isFile) throw unusable(path, kindOf(info));
+  using file = await Deno.open(path, { read: true });
+  const opened = await file.stat();
+  if (!opened.isFile) throw unusable(path, kindOf(opened));
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const buffer = new Uint8Array(64 * 1024);
+  while (size <= MAX_AUTH_FILE_BYTES) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+    size += n;
+  }
+  if (size > MAX_AUTH_FILE_BYTES) {
+    throw unusable(path, `it is larger than ${MAX_AUTH_FILE_BYTES >> 20} MiB`);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
   try {
     return UTF8.decode(bytes);
   } catch {
-    throw new RegistryError("AUTH_FILE_INVALID", `Cannot use auth file ${quote(path)}: not UTF-8`);
+    throw unusable(path, "not UTF-8");
   }
 }
 
-/** Reads one auth file: its text, or `undefined` when it is skipped. */
+/**
+ * Reads one auth file: its text, or `undefined` when it is skipped. Only
+ * implicit candidates are skipped (missing, or outside `--allow-read`); a
+ * file named by `authFile` or `$REGISTRY_AUTH_FILE` must be readable.
+ */
 async function readAuthFile(
   path: string,
   options: CredentialOptions,
   trace: Trace,
+  namedBy?: string,
 ): Promise<string | undefined> {
+  const skipOrThrow = (reason: string): undefined => {
+    if (namedBy !== undefined) throw unusable(path, reason, namedBy);
+    skip(trace, path, reason);
+    return undefined;
+  };
   const injected = options.readTextFile;
   if (injected === undefined && !readPermitted(path)) {
-    skip(trace, path, "the read permission is not granted (--allow-read)");
-    return undefined;
+    return skipOrThrow("the read permission is not granted (--allow-read)");
   }
   try {
     return await (injected ?? defaultReadTextFile)(path);
   } catch (error) {
     if (error instanceof RegistryError) throw error;
-    if (error instanceof Deno.errors.NotFound) {
-      skip(trace, path, "the file does not exist");
-      return undefined;
-    }
+    if (error instanceof Deno.errors.NotFound) return skipOrThrow("the file does not exist");
     if (error instanceof Deno.errors.NotCapable) {
-      skip(trace, path, "the read permission is not granted (--allow-read)");
-      return undefined;
+      return skipOrThrow("the read permission is not granted (--allow-read)");
     }
     if (error instanceof Deno.errors.IsADirectory) {
-      throw new RegistryError(
-        "AUTH_FILE_INVALID",
-        `Cannot use auth file ${quote(path)}: it is a directory`,
-      );
+      throw unusable(path, "it is a directory", namedBy);
     }
-    throw new RegistryError(
-      "AUTH_FILE_INVALID",
-      `Cannot use auth file ${quote(path)}: cannot be read`,
-      {
-        cause: error,
-      },
-    );
+    throw unusable(path, "cannot be read", namedBy, error);
   }
 }
 
@@ -353,7 +397,12 @@ async function resolve(
       skip(trace, candidate.pattern, candidate.skipped ?? "skipped");
       continue;
     }
-    const text = await readAuthFile(candidate.path, options, trace);
+    const namedBy = candidate.explicit === "authFile"
+      ? `--authfile (option "authFile")`
+      : candidate.explicit === "REGISTRY_AUTH_FILE"
+      ? "$REGISTRY_AUTH_FILE"
+      : undefined;
+    const text = await readAuthFile(candidate.path, options, trace, namedBy);
     if (text === undefined) continue;
     trace.searched.push(candidate.path);
     const content = parseAuthFile(candidate.path, text, { legacy: candidate.legacy ?? false });
@@ -402,7 +451,10 @@ async function resolve(
  * @throws {TypeError} When only one of `username` and `password` is given.
  * @throws {RangeError} When `helperTimeoutMs` is not a positive number.
  * @throws {RegistryError} `INVALID_REFERENCE` for a bad reference string;
- *   `AUTH_FILE_INVALID` naming the file and key for a malformed auth file;
+ *   `AUTH_FILE_INVALID` naming the file and key for a malformed auth file,
+ *   naming the file for one that is not a regular file or larger than 4 MiB,
+ *   and for an `authFile` or `$REGISTRY_AUTH_FILE` that is missing or not
+ *   readable;
  *   `CREDENTIAL_HELPER_FAILED` naming the helper when it is missing, fails,
  *   answers badly or hangs.
  */

@@ -43,6 +43,9 @@ exit 1`,
   badjson: `cat >/dev/null
 echo "{{ helper-output-secret"`,
   hang: `exec sleep 30`,
+  count: `cat >/dev/null
+echo run >> "$(dirname "$0")/count.log"
+printf '{"ServerURL":"x","Username":"counted","Secret":"counted-secret"}'`,
 };
 
 async function makeTemp(files: Files): Promise<string> {
@@ -184,11 +187,15 @@ const CASES: Case[] = [
     env: { ...FULL_ENV, REGISTRY_AUTH_FILE: "{tmp}/raf.json" },
     expected: "anonymous",
   },
+  // #11 item 9 changed this case: a missing $REGISTRY_AUTH_FILE used to mean anonymous.
   {
-    name: "a missing $REGISTRY_AUTH_FILE still excludes the others",
+    name: "a missing $REGISTRY_AUTH_FILE still excludes the others: it is an error",
     files: { [HOME_DOCKER]: { auths: { "quay.io": auth("docker", "x") } } },
     env: { ...FULL_ENV, REGISTRY_AUTH_FILE: "{tmp}/missing.json" },
-    expected: "anonymous",
+    expected: {
+      error: "AUTH_FILE_INVALID",
+      mentions: ["{tmp}/missing.json", "$REGISTRY_AUTH_FILE", "does not exist"],
+    },
   },
   {
     name: "3: ${XDG_RUNTIME_DIR}/containers/auth.json wins over later files",
@@ -814,6 +821,123 @@ Deno.test("resolveCredentials() searches the injected OS's files", async (t) => 
       assert.deepEqual(read, c.read.slice(0, -1));
     });
   }
+});
+
+Deno.test("resolveCredentials() asks a credential helper once for many repositories", async () => {
+  const tmp = await makeTemp({
+    [HOME_DOCKER]: { credHelpers: { "quay.io": "count" }, credsStore: "count" },
+  });
+  const options: CredentialOptions = {
+    env: envFrom(tmp, HOME_ONLY),
+    runHelper: (helper, url, o) =>
+      runCredentialHelper(helper, url, { ...o, path: `${tmp}/helpers` }),
+  };
+  const repositories = Array.from({ length: 50 }, (_, i) => `quay.io/org/app-${i}:1`);
+  const resolved = await Promise.all(repositories.map((r) => resolveCredentials(r, options)));
+  for (const r of resolved) assert.equal(r?.credentials.username, "counted");
+  for (const r of repositories.slice(0, 5)) await resolveCredentials(r, options);
+  await resolveCredentials("ghcr.io/x/y", options); // credsStore, another server URL
+  const runs = (await Deno.readTextFile(`${tmp}/helpers/count.log`)).trim().split("\n");
+  assert.equal(runs.length, 2, "one run for quay.io, one for ghcr.io");
+});
+
+Deno.test("resolveCredentials() fails on an explicitly named auth file it cannot read", async (t) => {
+  const tmp = await makeTemp({ [HOME_DOCKER]: { auths: { "quay.io": auth("home", SECRET) } } });
+  const missing = `${tmp}/missing.json`;
+  const cases: Array<[string, CredentialOptions, string[]]> = [
+    ["authFile option", { authFile: missing, env: envFrom(tmp, HOME_ONLY) }, [
+      missing,
+      "--authfile",
+    ]],
+    [
+      "$REGISTRY_AUTH_FILE",
+      { env: envFrom(tmp, { ...HOME_ONLY, REGISTRY_AUTH_FILE: missing }) },
+      [missing, "$REGISTRY_AUTH_FILE"],
+    ],
+    [
+      "injected readTextFile",
+      {
+        authFile: "/run/secrets/auth.json",
+        readTextFile: (path) => Promise.reject(new Deno.errors.NotFound(path)),
+      },
+      ["/run/secrets/auth.json", "does not exist"],
+    ],
+    [
+      "not permitted (injected reader)",
+      {
+        authFile: "/run/secrets/auth.json",
+        readTextFile: (path) => Promise.reject(new Deno.errors.NotCapable(path)),
+      },
+      ["/run/secrets/auth.json", "--allow-read"],
+    ],
+  ];
+  for (const [name, options, mentions] of cases) {
+    await t.step(name, async () => {
+      for (const run of [resolveCredentials, explainCredentials]) {
+        await assert.rejects(run(QUAY, options), (e: unknown) => {
+          assert.ok(e instanceof RegistryError, String(e));
+          assert.equal(e.code, "AUTH_FILE_INVALID");
+          for (const m of mentions) assert.ok(e.message.includes(m), e.message);
+          return true;
+        });
+      }
+    });
+  }
+  await t.step("implicit candidates that are missing are still skipped", async () => {
+    const resolved = await resolveCredentials(QUAY, { env: envFrom(tmp, HOME_ONLY) });
+    assert.equal(resolved?.source.path, `${tmp}/${HOME_DOCKER}`);
+  });
+});
+
+Deno.test("resolveCredentials() reads only regular auth files of bounded size", async (t) => {
+  const tmp = await makeTemp({
+    "big.json": JSON.stringify({ auths: {} }) + " ".repeat(5 << 20),
+    [HOME_DOCKER]: { auths: { "quay.io": auth("home", SECRET) } },
+  });
+  const expectInvalid = async (options: CredentialOptions, detail: RegExp) => {
+    await assert.rejects(resolveCredentials(QUAY, options), (e: unknown) => {
+      assert.ok(e instanceof RegistryError, String(e));
+      assert.equal(e.code, "AUTH_FILE_INVALID");
+      assert.match(e.message, detail);
+      return true;
+    });
+  };
+  await t.step("a character device", async () => {
+    await expectInvalid({ authFile: "/dev/null" }, /"\/dev\/null".*not a regular file/);
+  });
+  await t.step("a file larger than the cap", async () => {
+    await expectInvalid({ authFile: `${tmp}/big.json` }, /larger than/);
+  });
+  await t.step("an implicit candidate that is too large is an error, not a skip", async () => {
+    await Deno.copyFile(`${tmp}/big.json`, `${tmp}/home/.dockercfg`);
+    await Deno.remove(`${tmp}/${HOME_DOCKER}`);
+    await expectInvalid({ env: envFrom(tmp, HOME_ONLY) }, /\.dockercfg.*larger than/);
+  });
+  await t.step({
+    name: "a FIFO is refused without waiting for a writer",
+    ignore: Deno.build.os === "windows",
+    fn: async () => {
+      const fifo = `${tmp}/fifo.json`;
+      const mkfifo = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert.ok(mkfifo.success);
+      // A writer, so that a reader that opens the FIFO gets "{}" instead of hanging.
+      const writer = new Deno.Command("sh", {
+        args: ["-c", `printf '{}' > "$0"`, fifo],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        await expectInvalid({ authFile: fifo }, /not a regular file/);
+      } finally {
+        try {
+          writer.kill("SIGKILL");
+        } catch {
+          // it finished: the FIFO was read
+        }
+        await writer.status;
+      }
+    },
+  });
 });
 
 Deno.test("resolveCredentials() uses an injected readTextFile without permission queries", async () => {

@@ -124,17 +124,25 @@ Deno.test("resolveCredentials() skips unpermitted variables without prompting", 
   }
 });
 
-Deno.test("resolveCredentials() skips an auth file without read permission", async () => {
+// #11 item 9 changed this test: it used an explicit authFile outside --allow-read, which was
+// skipped; now only implicit candidates are skipped and an explicit one is an error.
+Deno.test("resolveCredentials() skips an implicit auth file without read permission, not an explicit one", async () => {
   const tmp = await Deno.realPath(await Deno.makeTempDir({ prefix: "regkit-perm-" }));
   const outside = await Deno.realPath(await Deno.makeTempDir({ prefix: "regkit-outside-" }));
   try {
+    await writeJson(`${outside}/.docker/config.json`, { auths: { "quay.io": auth("x", SECRET) } });
     await writeJson(`${outside}/auth.json`, { auths: { "quay.io": auth("x", SECRET) } });
     await Deno.writeTextFile(
       `${tmp}/script.ts`,
       `import { explainCredentials } from ${JSON.stringify(CREDENTIALS_MODULE)};
-console.log(JSON.stringify(await explainCredentials("quay.io/org/app", {
+const implicit = await explainCredentials("quay.io/org/app", {
+  env: (name) => name === "HOME" ? ${JSON.stringify(outside)} : undefined,
+  os: "linux",
+});
+const explicit = await explainCredentials("quay.io/org/app", {
   authFile: ${JSON.stringify(`${outside}/auth.json`)},
-})));`,
+}).then(() => undefined, (e) => ({ code: e.code, message: e.message }));
+console.log(JSON.stringify({ implicit, explicit }));`,
     );
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -151,13 +159,24 @@ console.log(JSON.stringify(await explainCredentials("quay.io/org/app", {
     const err = new TextDecoder().decode(stderr);
     assert.equal(code, 0, err);
     assert.doesNotMatch(err, /prompt|error|denied|NotCapable|Requires/i);
-    const explanation = JSON.parse(new TextDecoder().decode(stdout));
-    assert.deepEqual(explanation.source, { type: "anonymous" });
-    assert.deepEqual(explanation.searched, []);
-    assert.deepEqual(explanation.skipped, [{
-      candidate: `${outside}/auth.json`,
-      reason: "the read permission is not granted (--allow-read)",
-    }]);
+    const { implicit, explicit } = JSON.parse(new TextDecoder().decode(stdout));
+    assert.deepEqual(implicit.source, { type: "anonymous" });
+    assert.deepEqual(implicit.searched, []);
+    const notPermitted = "the read permission is not granted (--allow-read)";
+    assert.deepEqual(
+      implicit.skipped.filter((s: { reason: string }) => s.reason === notPermitted),
+      [
+        { candidate: `${outside}/.config/containers/auth.json`, reason: notPermitted },
+        { candidate: `${outside}/.docker/config.json`, reason: notPermitted },
+        { candidate: `${outside}/.dockercfg`, reason: notPermitted },
+      ],
+    );
+    assert.equal(explicit.code, "AUTH_FILE_INVALID");
+    assert.equal(
+      explicit.message,
+      `Cannot use auth file "${outside}/auth.json" named by --authfile (option "authFile"): ${notPermitted}`,
+    );
+    assert.ok(!JSON.stringify({ implicit, explicit }).includes(SECRET));
   } finally {
     await Deno.remove(tmp, { recursive: true });
     await Deno.remove(outside, { recursive: true });
