@@ -288,14 +288,17 @@ interface Slot {
 }
 
 /**
- * Tokens by (identity, realm, service, scope). A grant for several scopes is
- * filed under each; concurrent callers share the pending request.
+ * Tokens by (owner, realm, service, scope), where the owner is the registry
+ * origin the token was requested for and the identity that minted it (user
+ * and a fingerprint of the secret): two registries naming the same realm and
+ * service never share a token. A grant for several scopes is filed under
+ * each; concurrent callers share the pending request.
  */
 export class TokenCache {
   readonly #slots = new Map<string, Slot>();
 
-  #key(identity: string, realm: string, service: string | undefined, scope: string): string {
-    return `${identity}\u0000${realm}\u0000${service ?? ""}\u0000${scope}`;
+  #key(owner: string, realm: string, service: string | undefined, scope: string): string {
+    return `${owner}\u0000${realm}\u0000${service ?? ""}\u0000${scope}`;
   }
 
   #usable(slot: Slot | undefined, now: number): slot is Slot {
@@ -307,17 +310,17 @@ export class TokenCache {
    * none is cached or pending.
    */
   async get(
-    identity: string,
+    owner: string,
     realm: string,
     service: string | undefined,
     scope: string,
     fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
     options: { force?: boolean } = {},
   ): Promise<string> {
-    const key = this.#key(identity, realm, service, scope);
+    const key = this.#key(owner, realm, service, scope);
     const slot = this.#slots.get(key);
     if (!options.force && this.#usable(slot, Date.now())) return (await slot.promise).token;
-    return (await this.#start(identity, realm, service, [scope], fetchGrant)).token;
+    return (await this.#start(owner, realm, service, [scope], fetchGrant)).token;
   }
 
   /**
@@ -326,7 +329,7 @@ export class TokenCache {
    * report.
    */
   prefetch(
-    identity: string,
+    owner: string,
     realm: string,
     service: string | undefined,
     scopes: readonly string[],
@@ -334,11 +337,11 @@ export class TokenCache {
   ): void {
     const now = Date.now();
     const missing = [...new Set(scopes)].filter((scope) =>
-      !this.#usable(this.#slots.get(this.#key(identity, realm, service, scope)), now)
+      !this.#usable(this.#slots.get(this.#key(owner, realm, service, scope)), now)
     );
     for (let i = 0; i < missing.length; i += MAX_SCOPES_PER_TOKEN_REQUEST) {
       this.#start(
-        identity,
+        owner,
         realm,
         service,
         missing.slice(i, i + MAX_SCOPES_PER_TOKEN_REQUEST),
@@ -349,14 +352,14 @@ export class TokenCache {
   }
 
   #start(
-    identity: string,
+    owner: string,
     realm: string,
     service: string | undefined,
     scopes: readonly string[],
     fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
   ): Promise<TokenGrant> {
     const slot: Slot = { promise: fetchGrant(scopes) };
-    const keys = scopes.map((scope) => this.#key(identity, realm, service, scope));
+    const keys = scopes.map((scope) => this.#key(owner, realm, service, scope));
     for (const key of keys) this.#slots.set(key, slot);
     slot.promise.then(
       (grant) => {

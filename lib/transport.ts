@@ -62,11 +62,38 @@ export interface RegistryRequest {
   manualAuthorization?: string | null;
 }
 
-function identityOf(resolved: ResolvedCredentials | undefined): string {
-  if (resolved === undefined) return "anonymous";
-  const { source, credentials } = resolved;
-  return [source.type, source.path ?? "", source.key ?? "", source.helper ?? "", credentials.kind]
-    .join("\u0000");
+const fingerprints = new WeakMap<Credentials, Promise<string>>();
+
+/**
+ * Who a token is minted for: the credential kind, the username and a
+ * fingerprint of the secret (SHA-256, first 16 hex digits), never the secret
+ * itself. Where the credentials came from does not matter: one `credsStore`
+ * answers differently per registry.
+ */
+function identityOf(resolved: ResolvedCredentials | undefined): Promise<string> {
+  if (resolved === undefined) return Promise.resolve("anonymous");
+  const { credentials } = resolved;
+  let fingerprint = fingerprints.get(credentials);
+  if (fingerprint === undefined) {
+    fingerprint = crypto.subtle.digest("SHA-256", new TextEncoder().encode(credentials.secret))
+      .then((hash) =>
+        Array.from(new Uint8Array(hash).subarray(0, 8), (b) => b.toString(16).padStart(2, "0"))
+          .join("")
+      );
+    fingerprints.set(credentials, fingerprint);
+  }
+  return fingerprint.then((f) => [credentials.kind, credentials.username ?? "", f].join("\u0000"));
+}
+
+/**
+ * The token cache's owner key: the registry origin the token is requested for,
+ * and the identity that mints it. A token never serves another origin or user.
+ */
+async function ownerOf(
+  endpoint: RegistryEndpoint,
+  resolved: ResolvedCredentials | undefined,
+): Promise<string> {
+  return `${endpoint.base.origin}\u0000${await identityOf(resolved)}`;
 }
 
 /** Sends authenticated registry requests. Internal plumbing for the client. */
@@ -220,10 +247,10 @@ export class Transport {
     }
     const realm = this.#realm(endpoint, repository, subject);
     const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, subject, options.signal);
-    const identity = identityOf(resolved);
+    const owner = await ownerOf(endpoint, resolved);
     if (scopes.length === 1) {
       const token = await this.#tokens.get(
-        identity,
+        owner,
         realm.href,
         challenge.service,
         scopes[0],
@@ -266,17 +293,17 @@ export class Transport {
           return;
         }
         if (resolved?.credentials.kind === "registryToken") return;
-        const identity = identityOf(resolved);
-        const group = groups.get(identity) ??
+        const owner = await ownerOf(endpoint, resolved);
+        const group = groups.get(owner) ??
           (resolved === undefined
             ? { scopes: [] }
             : { credentials: resolved.credentials, scopes: [] });
         group.scopes.push(repo.scope("pull"));
-        groups.set(identity, group);
+        groups.set(owner, group);
       }));
-      for (const [identity, group] of groups) {
+      for (const [owner, group] of groups) {
         this.#tokens.prefetch(
-          identity,
+          owner,
           realm.href,
           endpoint.challenge.service,
           group.scopes,

@@ -187,3 +187,69 @@ Deno.test("under --allow-net=127.0.0.1 the client never tries the metadata addre
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Item 2: tokens are bound to the registry origin and the identity that minted them
+
+Deno.test("a token minted for registry A with A's user never reaches registry B", async (t) => {
+  // One token realm for two registries that name the same realm and service (one credsStore).
+  let minted = 0;
+  await using realm = await startFaultServer((record) => {
+    const header = record.authorization ?? "";
+    const user = header.startsWith("Basic ") ? atob(header.slice(6)).split(":")[0] : "anonymous";
+    return jsonResponse({ token: `token-for-${user}-${++minted}`, expires_in: 300 });
+  });
+  const registry = (user: string) =>
+    startFaultServer((record) => {
+      if (!(record.authorization ?? "").startsWith(`Bearer token-for-${user}-`)) {
+        return errorResponse(401, "UNAUTHORIZED", {
+          "www-authenticate": `Bearer realm="${realm.url}/token",service="shared"`,
+        });
+      }
+      if (record.path === "/v2/") return jsonResponse({});
+      return imageResponse(record, image) ?? errorResponse(404, "NOT_FOUND");
+    });
+  await using a = await registry("alice");
+  await using b = await registry("bob");
+  const dir = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  const authFile = `${dir}/auth.json`;
+  await Deno.writeTextFile(authFile, JSON.stringify({ credsStore: "shared-store" }));
+  const users: Record<string, [string, string]> = {
+    [a.host]: ["alice", "alice-pw-secret"],
+    [b.host]: ["bob", "bob-pw-secret"],
+  };
+  const tokensAt = (server: FaultServer) =>
+    server.requests.map((r) => r.authorization).filter((h) => h?.startsWith("Bearer "));
+  try {
+    for (const bulk of [false, true]) {
+      await t.step(bulk ? "existsMany over both" : "exists on A, then on B", async () => {
+        a.requests.length = 0;
+        b.requests.length = 0;
+        realm.requests.length = 0;
+        const recorder = recordingFetch();
+        await using client = clientWith(recorder, {
+          authFile,
+          runHelper: (_helper, serverUrl) => {
+            const [username, secret] = users[serverUrl.replace(/^https?:\/\//, "")];
+            return Promise.resolve({ username, secret });
+          },
+        });
+        const refs = [`${a.host}/org/app:1`, `${b.host}/org/app:1`];
+        const results = bulk
+          ? await Array.fromAsync(client.existsMany(refs, { concurrency: 1 }))
+          : [await client.exists(refs[0]), await client.exists(refs[1])];
+        assert.deepEqual(results.map(describe), ["present", "present"]);
+        assert.ok(tokensAt(a).every((h) => h!.startsWith("Bearer token-for-alice-")), "A");
+        assert.ok(
+          tokensAt(b).every((h) => h!.startsWith("Bearer token-for-bob-")),
+          `B received ${tokensAt(b).join(", ")}`,
+        );
+        const asked = realm.requests.map((r) => atob(r.authorization!.slice(6)).split(":")[0]);
+        assert.deepEqual(asked.sort(), ["alice", "bob"]);
+        recorder.assertLoopbackOnly();
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
