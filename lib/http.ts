@@ -16,7 +16,7 @@ import {
   sleep,
 } from "./retry.ts";
 import { redactUrl } from "./_redact.ts";
-import { mayReachHost } from "./host.ts";
+import { isLoopbackHost, mayReachHost } from "./host.ts";
 
 /** The `fetch` signature regkit calls (Deno's, with its `client` extension). */
 export type FetchFunction = (
@@ -50,6 +50,12 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Whether temporary failures are retried (default true). */
   retry?: boolean;
+  /**
+   * Whether a redirect from https to plain http may be followed: true for
+   * insecure registries. Loopback hosts may always; anything else is refused
+   * with `INSECURE_REGISTRY`.
+   */
+  allowHttp?: boolean;
   /** What the request is for, used in error messages, e.g. `"quay.io/org/app:1"`. */
   subject: string;
 }
@@ -302,6 +308,21 @@ export class Http {
               `Cannot finish ${JSON.stringify(request.subject)}: redirect to internal address ${
                 JSON.stringify(next.hostname)
               } refused`,
+              { status: response.status },
+            );
+          }
+          if (
+            url.protocol === "https:" && next.protocol === "http:" && request.allowHttp !== true &&
+            !isLoopbackHost(request.url.hostname)
+          ) {
+            const host = request.url.host;
+            throw new RegistryError(
+              "INSECURE_REGISTRY",
+              `Cannot finish ${JSON.stringify(request.subject)}: a redirect to ${
+                JSON.stringify(next.host)
+              } would downgrade https to plain http; allow plain HTTP for ${
+                JSON.stringify(host)
+              } with the insecureRegistries option (--insecure-registry ${host})`,
               { status: response.status },
             );
           }

@@ -155,6 +155,7 @@ export class Transport {
         url,
         maxBytes: 64 * 1024,
         subject,
+        allowHttp: this.#httpAllowed(host, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
       return { url, response };
@@ -347,6 +348,7 @@ export class Transport {
         headers,
         maxBytes: request.maxBytes,
         subject,
+        allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
     };
@@ -423,6 +425,7 @@ export class Transport {
         headers: { authorization: basicAuthorization(credentials) },
         maxBytes: 64 * 1024,
         subject,
+        allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
       if (response.status === 401) throw rejected(401);

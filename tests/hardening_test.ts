@@ -10,6 +10,7 @@ import {
   ContainerRegistryClient,
   type ContainerRegistryClientOptions,
   type ExistsResult,
+  isRegistryError,
 } from "../mod.ts";
 import {
   errorResponse,
@@ -252,4 +253,62 @@ Deno.test("a token minted for registry A with A's user never reaches registry B"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 4: no https -> http downgrade for a registry that is not loopback or insecure
+
+/**
+ * A `fetch` that plays `registry.example` (https and http) with a loopback fault server, so the
+ * registry is not loopback to the client. Records every URL asked for.
+ */
+function publicNameFetch(server: FaultServer) {
+  const asked: string[] = [];
+  const fetch = (input: Request | URL | string, init?: RequestInit) => {
+    const url = new URL(String(input));
+    asked.push(url.href);
+    if (url.hostname !== "registry.example") {
+      return Promise.reject(new TypeError(`test fetch refused ${url.origin}`));
+    }
+    const local = new URL(url.pathname + url.search, server.url);
+    return globalThis.fetch(local, init);
+  };
+  return { asked, fetch: fetch as typeof globalThis.fetch };
+}
+
+Deno.test("an https -> http redirect is refused unless the registry is insecure", async (t) => {
+  await using server = await startFaultServer((record) => {
+    if (record.path === "/v2/") return jsonResponse({});
+    if (record.path.startsWith("/v2/") && record.path.includes("/manifests/")) {
+      return new Response(null, {
+        status: 302,
+        headers: { location: `http://registry.example/plain${record.path}` },
+      });
+    }
+    return imageResponse({ ...record, path: record.path.replace("/plain", "") }, image) ??
+      errorResponse(404, "NOT_FOUND");
+  });
+  await t.step("public registry: INSECURE_REGISTRY, the http URL is never asked for", async () => {
+    const { asked, fetch } = publicNameFetch(server);
+    await using client = new ContainerRegistryClient({ env: () => undefined, fetch, retries: 0 });
+    const result = await client.exists("registry.example/org/app:1");
+    assert.equal(describe(result), "unknown INSECURE_REGISTRY", JSON.stringify(result));
+    assert.match(result.status === "unknown" ? result.message : "", /plain http/);
+    assert.ok(asked.every((u) => u.startsWith("https://")), asked.join());
+    await assert.rejects(
+      client.digest("registry.example/org/app:1"),
+      (e) => isRegistryError(e, "INSECURE_REGISTRY"),
+    );
+  });
+  await t.step("insecure registry: followed", async () => {
+    const { asked, fetch } = publicNameFetch(server);
+    await using client = new ContainerRegistryClient({
+      env: () => undefined,
+      fetch,
+      retries: 0,
+      insecureRegistries: ["registry.example"],
+    });
+    assert.equal(describe(await client.exists("registry.example/org/app:1")), "present");
+    assert.ok(asked.some((u) => u.startsWith("http://registry.example/plain/")));
+  });
 });
