@@ -10,7 +10,7 @@ import { quote, RegistryError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
 import { hostOf, isLoopbackHost, isSameHost, mayReachHost } from "./host.ts";
-import { snippet } from "./_redact.ts";
+import { redactBody, secretsOf, snippet } from "./_redact.ts";
 
 /** Largest token response accepted. */
 export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
@@ -164,9 +164,15 @@ export function basicAuthorization(credentials: Credentials): string {
 function tokenError(request: TokenRequest, status: number, body: Uint8Array): RegistryError {
   const subject = quote(request.subject);
   const where = request.realm.origin;
+  const { credentials } = request;
+  const secrets = secretsOf({
+    secrets: [credentials?.secret],
+    ...(credentials?.username === undefined ? {} : { username: credentials.username }),
+    ...(credentials?.kind === "basic" ? { authorization: basicAuthorization(credentials) } : {}),
+  });
   let detail = "";
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(body));
+    const parsed = JSON.parse(new TextDecoder().decode(redactBody(body, secrets)));
     const first = parsed?.errors?.[0] ?? parsed;
     const text = first?.message ?? first?.error_description ?? first?.details ?? first?.error;
     if (typeof text === "string") detail = `: ${snippet(text, 120)}`;

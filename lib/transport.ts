@@ -14,6 +14,7 @@ import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
 import type { Logger } from "./log.ts";
 import { hostOf } from "./host.ts";
 import type { Repository } from "./reference.ts";
+import { redactBody, secretsOf } from "./_redact.ts";
 import {
   basicAuthorization,
   checkRealm,
@@ -338,11 +339,14 @@ export class Transport {
         `Cannot follow a link for ${quote(subject)}: it leaves the registry`,
       );
     }
-    const send = (authorization: string | undefined) => {
+    const send = async (
+      authorization: string | undefined,
+      resolved?: ResolvedCredentials,
+    ): Promise<HttpResponse> => {
       const headers: Record<string, string> = {};
       if (request.accept !== undefined) headers.accept = request.accept;
       if (authorization !== undefined) headers.authorization = authorization;
-      return this.#settings.http.send({
+      const response = await this.#settings.http.send({
         method: request.method,
         url,
         headers,
@@ -351,6 +355,15 @@ export class Transport {
         allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
+      if (response.status >= 200 && response.status < 300) return response;
+      // An error body may repeat what was sent: it is redacted before any message is made of it.
+      const credentials = resolved?.credentials;
+      const secrets = secretsOf({
+        ...(authorization === undefined ? {} : { authorization }),
+        secrets: [credentials?.secret],
+        ...(credentials?.username === undefined ? {} : { username: credentials.username }),
+      });
+      return { ...response, body: redactBody(response.body, secrets) };
     };
     if (manual) {
       return await send(request.manualAuthorization ?? undefined);
@@ -360,7 +373,7 @@ export class Transport {
     const sent = await this.#authorization(endpoint, repository, resolved, [scope], subject, {
       ...(signal === undefined ? {} : { signal }),
     });
-    const response = await send(sent);
+    const response = await send(sent, resolved);
     if (response.status !== 401) return response;
 
     // One more try with what this 401 asks for.
@@ -385,7 +398,7 @@ export class Transport {
       return response;
     }
     this.#settings.logger.debug(`answering the ${challenge.scheme} challenge for ${subject} once`);
-    return await send(retried);
+    return await send(retried, resolved);
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  AuthTokenWrapper,
   ContainerRegistryClient,
   type ContainerRegistryClientOptions,
   type ExistsResult,
@@ -25,6 +26,7 @@ import {
   startFaultServer,
 } from "./_fault_server.ts";
 import { buildImage } from "./_images.ts";
+import { redactBody, secretsOf } from "../lib/_redact.ts";
 import { passThroughEnv, ROOT } from "./_compile_flags.ts";
 
 const image: ServedImage = { repository: "org/app", tags: ["1"], ...await buildImage() };
@@ -310,5 +312,143 @@ Deno.test("an https -> http redirect is refused unless the registry is insecure"
     });
     assert.equal(describe(await client.exists("registry.example/org/app:1")), "present");
     assert.ok(asked.some((u) => u.startsWith("http://registry.example/plain/")));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 8: server text that echoes a secret is redacted before it enters a message
+
+const PASSWORD = 'ech"o\\pw-s3cret-ö';
+const USER = "alice";
+const BASIC_BLOB = btoa(
+  String.fromCharCode(...new TextEncoder().encode(`${USER}:${PASSWORD}`)),
+);
+
+function assertNoSecret(text: string, label: string): void {
+  for (
+    const secret of [
+      PASSWORD,
+      JSON.stringify(PASSWORD).slice(1, -1),
+      BASIC_BLOB,
+      `${USER}:${PASSWORD}`,
+      "hardening-token-secret",
+    ]
+  ) {
+    assert.ok(!text.includes(secret), `${label} leaks ${secret}: ${text}`);
+  }
+}
+
+function echoBody(record: RecordedRequest): string {
+  return `server log: got ${record.authorization} (user ${USER}, password ${PASSWORD})`;
+}
+
+Deno.test("secretsOf() and redactBody() catch every form a secret comes back in", () => {
+  const secrets = secretsOf({ authorization: `Basic ${BASIC_BLOB}` });
+  const echo = (text: string) =>
+    new TextDecoder().decode(redactBody(new TextEncoder().encode(text), secrets));
+  for (
+    const form of [
+      PASSWORD,
+      JSON.stringify(PASSWORD),
+      encodeURIComponent(PASSWORD),
+      new URLSearchParams({ p: PASSWORD }).toString(),
+      BASIC_BLOB,
+      `${USER}:${PASSWORD}`,
+    ]
+  ) {
+    assertNoSecret(echo(`before ${form} after`), form);
+    assert.match(echo(`before ${form} after`), /^before .*\[redacted\].* after$/);
+  }
+  const bearer = secretsOf({ authorization: "Bearer tok-en-secret", secrets: ["idtoken-secret"] });
+  assert.equal(
+    new TextDecoder().decode(
+      redactBody(new TextEncoder().encode("tok-en-secret idtoken-secret"), bearer),
+    ),
+    "[redacted] [redacted]",
+  );
+  const clean = new TextEncoder().encode("nothing to hide");
+  assert.equal(redactBody(clean, secrets), clean, "untouched bodies are the same bytes");
+});
+
+Deno.test("error bodies that echo the credentials are redacted in every message", async (t) => {
+  await t.step("Basic registry: status error, diagnostics and the seed method", async () => {
+    await using server = await startFaultServer((record) => {
+      if (record.authorization === null) {
+        return errorResponse(401, "UNAUTHORIZED", { "www-authenticate": 'Basic realm="r"' });
+      }
+      if (record.path === "/v2/") return jsonResponse({});
+      if (record.method === "HEAD") return new Response(null, { status: 405 });
+      return jsonResponse({
+        errors: [{
+          code: "DENIED",
+          message: echoBody(record),
+          detail: { header: record.authorization, password: PASSWORD },
+        }],
+      }, 403);
+    });
+    const recorder = recordingFetch();
+    await using client = clientWith(recorder, { username: USER, password: PASSWORD });
+    const ref = `${server.host}/org/app:1`;
+    const result = await client.exists(ref);
+    assert.equal(describe(result), "unknown DENIED");
+    assert.ok(server.requests.some((r) => r.authorization === `Basic ${BASIC_BLOB}`));
+    assertNoSecret(JSON.stringify(result), "ExistsResult");
+    assertNoSecret(result.status === "unknown" ? result.message : "", "message");
+    await assert.rejects(client.manifest(ref), (e) => {
+      assertNoSecret(String(e) + JSON.stringify((e as { diagnostics: unknown }).diagnostics), "e");
+      return isRegistryError(e, "DENIED");
+    });
+    const [present, message] = await client.checkContainerImageExists(
+      ref,
+      new AuthTokenWrapper(),
+    );
+    assert.equal(present, false);
+    assert.match(message, /403/);
+    assertNoSecret(message, "seed message");
+  });
+
+  await t.step("Bearer registry: the token echoed by a 500, the seed's token too", async () => {
+    await using server = await bearerRegistry(
+      (origin) => `${origin}/token`,
+      (record) =>
+        record.path.includes("/manifests/")
+          ? record.method === "HEAD"
+            ? new Response(null, { status: 405 })
+            : new Response(`server log: got ${record.authorization}`, { status: 500 })
+          : undefined,
+    );
+    const recorder = recordingFetch();
+    await using client = clientWith(recorder, { retries: 0 });
+    const ref = `${server.host}/org/app:1`;
+    const result = await client.exists(ref);
+    assert.equal(describe(result), "unknown UNEXPECTED_STATUS");
+    assertNoSecret(JSON.stringify(result), "ExistsResult");
+    const [, message] = await client.checkContainerImageExists(
+      ref,
+      new AuthTokenWrapper("hardening-token-secret"),
+    );
+    assert.match(message, /^Unexpected Error: 500 - server log: got Bearer \[redacted\]$/);
+    assertNoSecret(message, "seed message");
+  });
+
+  await t.step("token realm: 401, 403 and 500 bodies that repeat the password", async () => {
+    for (const status of [401, 403, 500]) {
+      await using server = await bearerRegistry(
+        (origin) => `${origin}/token`,
+        undefined,
+        (record) =>
+          jsonResponse(
+            { details: echoBody(record), errors: [{ message: echoBody(record) }] },
+            status,
+          ),
+      );
+      const recorder = recordingFetch();
+      await using client = clientWith(recorder, { username: USER, password: PASSWORD, retries: 0 });
+      const result = await client.exists(`${server.host}/org/app:1`);
+      assert.equal(result.status, "unknown", `${status}`);
+      assert.ok(server.requests.some((r) => r.authorization === `Basic ${BASIC_BLOB}`));
+      assert.match(result.status === "unknown" ? result.message : "", /\[redacted\]/);
+      assertNoSecret(JSON.stringify(result), `token ${status}`);
+    }
   });
 });
