@@ -291,6 +291,8 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
 interface Slot {
   promise: Promise<TokenGrant>;
   grant?: TokenGrant;
+  /** Whether this grant replaced a token the registry refused. */
+  renewal: boolean;
 }
 
 /**
@@ -330,6 +332,30 @@ export class TokenCache {
   }
 
   /**
+   * Replaces `refused`, a token for `scope` that the registry just refused,
+   * with at most one renewal per key in flight: callers share a pending
+   * renewal, and get the current token when another caller already renewed.
+   * When the refused token is itself a renewal (a fresh token refused too),
+   * nothing is fetched and the answer is `undefined`: the refusal stands.
+   */
+  async renew(
+    owner: string,
+    realm: string,
+    service: string | undefined,
+    scope: string,
+    refused: string,
+    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+  ): Promise<string | undefined> {
+    const slot = this.#slots.get(this.#key(owner, realm, service, scope));
+    if (slot !== undefined) {
+      if (slot.grant === undefined) return (await slot.promise).token;
+      if (slot.grant.token !== refused && this.#usable(slot, Date.now())) return slot.grant.token;
+      if (slot.grant.token === refused && slot.renewal) return undefined;
+    }
+    return (await this.#start(owner, realm, service, [scope], fetchGrant, true)).token;
+  }
+
+  /**
    * Starts token requests for every scope not already covered, in batches of
    * {@linkcode MAX_SCOPES_PER_TOKEN_REQUEST}. Failures are left for `get` to
    * report.
@@ -363,8 +389,9 @@ export class TokenCache {
     service: string | undefined,
     scopes: readonly string[],
     fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+    renewal = false,
   ): Promise<TokenGrant> {
-    const slot: Slot = { promise: fetchGrant(scopes) };
+    const slot: Slot = { promise: fetchGrant(scopes), renewal };
     const keys = scopes.map((scope) => this.#key(owner, realm, service, scope));
     for (const key of keys) this.#slots.set(key, slot);
     slot.promise.then(

@@ -238,7 +238,7 @@ export class Transport {
     resolved: ResolvedCredentials | undefined,
     scopes: readonly string[],
     subject: string,
-    options: { force?: boolean; signal?: AbortSignal } = {},
+    options: { renew?: boolean; refused?: string; signal?: AbortSignal } = {},
   ): Promise<string | undefined> {
     const credentials = resolved?.credentials;
     if (credentials?.kind === "registryToken") return `Bearer ${credentials.secret}`;
@@ -251,15 +251,17 @@ export class Transport {
     const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, subject, options.signal);
     const owner = await ownerOf(endpoint, resolved);
     if (scopes.length === 1) {
-      const token = await this.#tokens.get(
-        owner,
-        realm.href,
-        challenge.service,
-        scopes[0],
-        fetchGrant,
-        { force: options.force ?? false },
-      );
-      return `Bearer ${token}`;
+      const token = options.renew && options.refused !== undefined
+        ? await this.#tokens.renew(
+          owner,
+          realm.href,
+          challenge.service,
+          scopes[0],
+          options.refused,
+          fetchGrant,
+        )
+        : await this.#tokens.get(owner, realm.href, challenge.service, scopes[0], fetchGrant);
+      return token === undefined ? undefined : `Bearer ${token}`;
     }
     return `Bearer ${(await fetchGrant(scopes)).token}`;
   }
@@ -390,8 +392,11 @@ export class Transport {
     if (challenge.error === "insufficient_scope" && challenge.scopes.length > 0) {
       scopes = challenge.scopes;
     }
+    // At most one renewal per scope in flight, and none when the refused token was itself fresh.
+    const refused = sent?.startsWith("Bearer ") ? sent.slice("Bearer ".length) : undefined;
     const retried = await this.#authorization(endpoint, repository, resolved, scopes, subject, {
-      force: true,
+      renew: true,
+      ...(refused === undefined ? {} : { refused }),
       ...(signal === undefined ? {} : { signal }),
     });
     if (retried === undefined || (retried === sent && challenge.scheme === "basic")) {

@@ -26,6 +26,7 @@ import {
   startFaultServer,
 } from "./_fault_server.ts";
 import { buildImage } from "./_images.ts";
+import { startRegistry } from "./_registry.ts";
 import { redactBody, secretsOf } from "../lib/_redact.ts";
 import { passThroughEnv, ROOT } from "./_compile_flags.ts";
 
@@ -450,5 +451,57 @@ Deno.test("error bodies that echo the credentials are redacted in every message"
       assert.match(result.status === "unknown" ? result.message : "", /\[redacted\]/);
       assertNoSecret(JSON.stringify(result), `token ${status}`);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 13: a registry that refuses every token costs one renewal per scope
+
+Deno.test("a registry refusing every token: one renewal per scope, then UNAUTHORIZED", async (t) => {
+  // The token server grants nothing on denied/*: the real registry answers every token with
+  // 401 insufficient_scope, for the very scope that was asked for.
+  await using registry = await startRegistry({ auth: "token" });
+  const tokens = registry.tokenServer!;
+  const [user, password] = Object.entries(registry.users)[0];
+  const options = {
+    env: () => undefined,
+    caCerts: [registry.caCert!],
+    username: user,
+    password,
+    retries: 0,
+  };
+
+  await t.step("500 references in 50 repositories, one at a time: exact counts", async () => {
+    tokens.stats.reset();
+    await registry.clearRequests();
+    await using client = new ContainerRegistryClient(options);
+    const refs: string[] = [];
+    for (let tag = 0; tag < 10; tag++) {
+      for (let repo = 0; repo < 50; repo++) refs.push(`${registry.host}/denied/r${repo}:t${tag}`);
+    }
+    const results = await Array.fromAsync(client.existsMany(refs, { concurrency: 1 }));
+    assert.ok(results.every((r) => describe(r) === "unknown UNAUTHORIZED"));
+    // 2 batched token requests (25 scopes each) + one renewal per scope
+    assert.equal(tokens.stats.tokenRequests, 52);
+    // 1 ping + 500 checks + one retry per scope with the renewed token
+    assert.equal((await registry.requests()).length, 551);
+  });
+
+  await t.step("10 concurrent checks of one repository share one renewal", async () => {
+    tokens.stats.reset();
+    await registry.clearRequests();
+    await using client = new ContainerRegistryClient(options);
+    const refs = Array.from({ length: 10 }, (_, i) => `${registry.host}/denied/one:t${i}`);
+    const results = await Array.fromAsync(client.existsMany(refs, { concurrency: 10 }));
+    assert.ok(results.every((r) => describe(r) === "unknown UNAUTHORIZED"));
+    assert.equal(tokens.stats.tokenRequests, 2); // the batch + one renewal
+    assert.equal((await registry.requests()).length, 21); // ping + 10 + 10 retries
+    // and a later check of that scope makes no renewal at all
+    assert.equal(
+      describe(await client.exists(`${registry.host}/denied/one:t0`)),
+      "unknown UNAUTHORIZED",
+    );
+    assert.equal(tokens.stats.tokenRequests, 2);
+    assert.equal((await registry.requests()).length, 22);
   });
 });
