@@ -96,6 +96,17 @@ function isCertificateError(error: unknown): boolean {
   return /certificate|UnknownIssuer|NotValidForName|self.signed|BadSignature/i.test(text);
 }
 
+/** Why a certificate is not trusted, and what to do about it (no secrets: Deno's reason only). */
+function certificateProblem(error: unknown, host: string): string {
+  const text = String(error instanceof Error ? `${error.message} ${error.cause ?? ""}` : error);
+  if (/NotValidForName|not valid for name/i.test(text)) {
+    return `the certificate does not name ${JSON.stringify(host)}`;
+  }
+  if (/Expired|NotValidYet/i.test(text)) return "the certificate is expired or not yet valid";
+  return "issued by an unknown authority; pass the registry's CA with --ca-cert FILE " +
+    "(library: the caCerts option)";
+}
+
 const NETWORK_REASONS: Array<[RegExp, string]> = [
   [/connection refused/i, "connection refused"],
   [/connection reset|reset by peer/i, "connection reset"],
@@ -381,15 +392,27 @@ export class Http {
           true,
         );
       }
-      const tls = isCertificateError(error);
-      const detail = tls ? "TLS certificate not trusted" : networkReason(error);
+      if (isCertificateError(error)) {
+        throw new AttemptError(
+          new RegistryError(
+            "TLS_UNTRUSTED",
+            `Cannot reach ${url.host} for ${
+              JSON.stringify(request.subject)
+            }: TLS certificate not trusted, ${certificateProblem(error, url.hostname)}`,
+            { cause: error },
+          ),
+          false,
+        );
+      }
       throw new AttemptError(
         new RegistryError(
           "NETWORK",
-          `Cannot reach ${url.host} for ${JSON.stringify(request.subject)}: ${detail}`,
+          `Cannot reach ${url.host} for ${JSON.stringify(request.subject)}: ${
+            networkReason(error)
+          }`,
           { cause: error },
         ),
-        !tls && !isTlsMismatch(error),
+        !isTlsMismatch(error),
       );
     } finally {
       clearTimeout(timer);

@@ -28,7 +28,7 @@ import {
 import { buildImage } from "./_images.ts";
 import { startRegistry } from "./_registry.ts";
 import { redactBody, secretsOf } from "../lib/_redact.ts";
-import { passThroughEnv, ROOT } from "./_compile_flags.ts";
+import { compileFlags, passThroughEnv, ROOT } from "./_compile_flags.ts";
 
 const image: ServedImage = { repository: "org/app", tags: ["1"], ...await buildImage() };
 
@@ -504,4 +504,42 @@ Deno.test("a registry refusing every token: one renewal per scope, then UNAUTHOR
     assert.equal(tokens.stats.tokenRequests, 2);
     assert.equal((await registry.requests()).length, 22);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 16: an untrusted certificate is TLS_UNTRUSTED, with the fix in the message
+
+Deno.test("an untrusted TLS certificate is TLS_UNTRUSTED naming --ca-cert, not retried", async () => {
+  await using registry = await startRegistry({ auth: "htpasswd" });
+  await using client = new ContainerRegistryClient({ env: () => undefined, retries: 3 });
+  const ref = `${registry.host}/org/app:1`;
+  const result = await client.exists(ref);
+  assert.equal(describe(result), "unknown TLS_UNTRUSTED", JSON.stringify(result));
+  assert.match(result.status === "unknown" ? result.message : "", /--ca-cert FILE/);
+  assert.match(result.status === "unknown" ? result.message : "", /caCerts/);
+  assert.equal(client.stats.retries, 0);
+  assert.equal(result.status === "unknown" && result.error.temporary, false);
+
+  const home = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...compileFlags(), `${ROOT}cli.ts`, "exists", ref],
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: home,
+        NO_COLOR: "1",
+        ...passThroughEnv(),
+      },
+      stdout: "piped",
+      stderr: "piped",
+      cwd: home,
+    }).output();
+    const out = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 2, out);
+    assert.match(out, /TLS_UNTRUSTED/);
+    assert.match(out, /pass the registry's CA with --ca-cert FILE/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });
