@@ -17,13 +17,13 @@
  * | ---- | ------- |
  * | 0 | every answer is `present` / the command succeeded |
  * | 1 | at least one answer is `absent` and none is `unknown`; `digest`, `manifest`, `inspect`, `tags` of a missing image or repository (`MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `PLATFORM_NOT_FOUND`); `logout` without an entry (`AUTH_NOT_FOUND`) |
- * | 2 | usage or configuration error: bad flag or argument (`USAGE`), unreadable or invalid auth file (`AUTH_FILE_INVALID`), CA file or input file (`INVALID_CONFIG`), invalid reference or platform for a single-reference command (`INVALID_REFERENCE`, `INVALID_PLATFORM`), plain-HTTP registry not allowed (`INSECURE_REGISTRY`) |
+ * | 2 | usage or configuration error: bad flag or argument (`USAGE`), unreadable or invalid auth file (`AUTH_FILE_INVALID`), CA file or input file (`INVALID_CONFIG`), invalid reference or platform for a single-reference command (`INVALID_REFERENCE`, `INVALID_PLATFORM`), plain-HTTP registry not allowed (`INSECURE_REGISTRY`), untrusted TLS certificate (`TLS_UNTRUSTED`: pass the registry's CA with `--ca-cert FILE`) |
  * | 3 | at least one answer could not be determined: `UNAUTHORIZED`, `DENIED`, `TOOMANYREQUESTS`, `NETWORK`, `TIMEOUT`, token and digest failures, and unexpected internal errors (`INTERNAL`) |
  *
  * With `exists`, an invalid reference is an answer (`unknown <ref> INVALID_REFERENCE: …`),
  * so it counts as undetermined (3) while the other references still run; an answer that is
  * unknown because of configuration (`AUTH_FILE_INVALID`, `INVALID_CONFIG`,
- * `INSECURE_REGISTRY`) makes the exit code 2.
+ * `INSECURE_REGISTRY`, `TLS_UNTRUSTED`) makes the exit code 2.
  *
  * Errors go to stderr as `regkit: <message> (<CODE>)`, never with a stack
  * trace or a secret. When the reader of stdout goes away (`regkit exists … | head`),
@@ -126,6 +126,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   "INVALID_REFERENCE",
   "INVALID_PLATFORM",
   "INSECURE_REGISTRY",
+  "TLS_UNTRUSTED",
 ]);
 
 /** Codes that make an `exists` answer a configuration error (exit 2) rather than unknown (3). */
@@ -133,6 +134,7 @@ const CONFIGURATION_CODES: ReadonlySet<string> = new Set([
   "INVALID_CONFIG",
   "AUTH_FILE_INVALID",
   "INSECURE_REGISTRY",
+  "TLS_UNTRUSTED",
 ]);
 
 /** The one place outcomes and error codes become exit codes (see the module doc). */
@@ -164,8 +166,9 @@ const EXIT_CODES_HELP = `Exit codes:
   1  at least one answer absent and none unknown; missing image or repository
      (MANIFEST_UNKNOWN, NAME_UNKNOWN, PLATFORM_NOT_FOUND); logout without an entry
   2  usage or configuration error (bad flag, invalid reference for a single-reference
-     command, unreadable/invalid auth file, CA file or input file; for exists, also an
-     answer unknown for one of these configuration reasons)
+     command, unreadable/invalid auth file, CA file or input file, untrusted TLS
+     certificate (TLS_UNTRUSTED: --ca-cert FILE); for exists, also an answer unknown
+     for one of these configuration reasons)
   3  at least one answer could not be determined (UNAUTHORIZED, DENIED,
      TOOMANYREQUESTS, NETWORK, TIMEOUT, ...), or an internal error (INTERNAL)`;
 

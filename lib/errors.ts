@@ -40,6 +40,9 @@ export type RegistryErrorCode =
   | "TOKEN_EXCHANGE_FAILED"
   | "REALM_REJECTED"
   | "INSECURE_REGISTRY"
+  // the registry's TLS certificate is not trusted (unknown CA, wrong name, expired): not
+  // retried; pass the registry's CA with the `caCerts` option (CLI: `--ca-cert FILE`)
+  | "TLS_UNTRUSTED"
   | "DIGEST_MISMATCH"
   | "PLATFORM_NOT_FOUND"
   | "INVALID_RESPONSE"
@@ -70,6 +73,7 @@ export const REGISTRY_ERROR_CODES: readonly RegistryErrorCode[] = [
   "TOKEN_EXCHANGE_FAILED",
   "REALM_REJECTED",
   "INSECURE_REGISTRY",
+  "TLS_UNTRUSTED",
   "DIGEST_MISMATCH",
   "PLATFORM_NOT_FOUND",
   "INVALID_RESPONSE",

@@ -11,7 +11,7 @@ import type { Logger } from "./log.ts";
 import { backoffDelay, type RetryPolicy, sleep } from "./retry.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 import { redactUrl } from "./_redact.ts";
-import { mayReachHost } from "./host.ts";
+import { isLoopbackHost, mayReachHost } from "./host.ts";
 
 /** The `fetch` signature regkit calls (Deno's, with its `client` extension). */
 export type FetchFunction = (
@@ -43,6 +43,12 @@ export interface HttpRequest {
   /** Largest successful body accepted; more is `RESPONSE_TOO_LARGE`. */
   maxBytes: number;
   signal?: AbortSignal;
+  /**
+   * Whether a redirect from https to plain http may be followed: true for
+   * insecure registries. Loopback hosts may always; anything else is refused
+   * with `INSECURE_REGISTRY`.
+   */
+  allowHttp?: boolean;
   /** What the request is for, used in error messages, e.g. `"quay.io/org/app:1"`. */
   what: string;
 }
@@ -79,6 +85,17 @@ function isTlsMismatch(error: unknown): boolean {
 function isCertificateError(error: unknown): boolean {
   const text = String(error instanceof Error ? `${error.message} ${error.cause ?? ""}` : error);
   return /certificate|UnknownIssuer|NotValidForName|self.signed|BadSignature/i.test(text);
+}
+
+/** Why a certificate is not trusted, and what to do about it (no secrets: Deno's reason only). */
+function certificateProblem(error: unknown, host: string): string {
+  const text = String(error instanceof Error ? `${error.message} ${error.cause ?? ""}` : error);
+  if (/NotValidForName|not valid for name/i.test(text)) {
+    return `the certificate does not name ${JSON.stringify(host)}`;
+  }
+  if (/Expired|NotValidYet/i.test(text)) return "the certificate is expired or not yet valid";
+  return "issued by an unknown authority; pass the registry's CA with --ca-cert FILE " +
+    "(library: the caCerts option)";
 }
 
 const NETWORK_REASONS: Array<[RegExp, string]> = [
@@ -312,6 +329,21 @@ export class Http {
               { status: response.status },
             );
           }
+          if (
+            url.protocol === "https:" && next.protocol === "http:" && request.allowHttp !== true &&
+            !isLoopbackHost(request.url.hostname)
+          ) {
+            const host = request.url.host;
+            throw new RegistryError(
+              "INSECURE_REGISTRY",
+              `Cannot finish ${JSON.stringify(request.what)}: a redirect to ${
+                JSON.stringify(next.host)
+              } would downgrade https to plain http; allow plain HTTP for ${
+                JSON.stringify(host)
+              } with the insecureRegistries option (--insecure-registry ${host})`,
+              { status: response.status },
+            );
+          }
           if (next.origin !== authOrigin) delete headers.authorization;
           if (response.status === 303 || (response.status <= 302 && method === "POST")) {
             method = method === "HEAD" ? "HEAD" : "GET";
@@ -367,16 +399,26 @@ export class Http {
           true,
         );
       }
+      if (isCertificateError(error)) {
+        throw new AttemptError(
+          new RegistryError(
+            "TLS_UNTRUSTED",
+            `Cannot reach ${url.host} for ${
+              JSON.stringify(request.what)
+            }: TLS certificate not trusted, ${certificateProblem(error, url.hostname)}`,
+            { cause: error },
+          ),
+          false,
+        );
+      }
       if (!isNetworkFailure(error)) throw error; // a bad argument, not the network: not retried
-      const tls = isCertificateError(error);
-      const detail = tls ? "TLS certificate not trusted" : networkReason(error);
       throw new AttemptError(
         new RegistryError(
           "NETWORK",
-          `Cannot reach ${url.host} for ${JSON.stringify(request.what)}: ${detail}`,
+          `Cannot reach ${url.host} for ${JSON.stringify(request.what)}: ${networkReason(error)}`,
           { cause: error },
         ),
-        !tls && !isTlsMismatch(error),
+        !isTlsMismatch(error),
       );
     } finally {
       clearTimeout(timer);

@@ -136,3 +136,38 @@ Deno.test("Http retries only network failures; a bad argument is rethrown as is,
     });
   }
 });
+
+Deno.test("Http refuses an https -> http redirect unless the host is loopback or allowed", async (t) => {
+  const cases: Array<[string, string, boolean | undefined, boolean]> = [
+    ["https://registry.example/v2/", "http://registry.example/v2/", undefined, false],
+    ["https://registry.example/v2/", "http://cdn.example/blob", undefined, false],
+    ["https://registry.example/v2/", "http://registry.example/v2/", true, true], // insecure
+    ["https://127.0.0.1:5000/v2/", "http://127.0.0.1:5000/v2/", undefined, true], // loopback
+    ["http://registry.example/v2/", "http://cdn.example/blob", undefined, true], // no downgrade
+  ];
+  for (const [start, target, allowHttp, followed] of cases) {
+    await t.step(`${start} -> ${target} (allowHttp ${allowHttp})`, async () => {
+      const { asked, fetch } = scripted({
+        [start]: redirect(target),
+        [target]: () => new Response("ok"),
+      });
+      const send = http(fetch).send({
+        method: "GET",
+        url: new URL(start),
+        maxBytes: 1024,
+        what: "a",
+        ...(allowHttp === undefined ? {} : { allowHttp }),
+      });
+      if (followed) {
+        assert.equal((await send).status, 200);
+        assert.deepEqual(asked, [start, target]);
+      } else {
+        await assert.rejects(
+          send,
+          (e: unknown) => isRegistryError(e, "INSECURE_REGISTRY") && /downgrade/.test(e.message),
+        );
+        assert.deepEqual(asked, [start]);
+      }
+    });
+  }
+});

@@ -10,7 +10,7 @@ import { quote, RegistryError, statusError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
 import { hostOf, isLoopbackHost, isSameHost, mayReachHost } from "./host.ts";
-import { REDACTED } from "./_redact.ts";
+import { redactBody, REDACTED, secretsOf } from "./_redact.ts";
 
 /** Largest token response accepted. */
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
@@ -203,7 +203,13 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
   const received = Date.now();
   const response = await http.send(requestInit);
   if (response.status !== 200) {
-    throw statusError(response, {
+    const { credentials } = request;
+    const secrets = secretsOf({
+      secrets: [credentials?.secret],
+      ...(credentials?.username === undefined ? {} : { username: credentials.username }),
+      ...(credentials?.kind === "basic" ? { authorization: basicAuthorization(credentials) } : {}),
+    });
+    throw statusError({ ...response, body: redactBody(response.body, secrets) }, {
       action: "get a token for",
       what: request.what,
       context: "token",
@@ -258,17 +264,22 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
 interface Slot {
   promise: Promise<TokenGrant>;
   grant?: TokenGrant;
+  /** Whether this grant replaced a token the registry refused. */
+  renewal: boolean;
 }
 
 /**
- * Tokens by (identity, realm, service, scope). A grant for several scopes is
- * filed under each; concurrent callers share the pending request.
+ * Tokens by (owner, realm, service, scope), where the owner is the registry
+ * origin the token was requested for and the identity that minted it (user
+ * and a fingerprint of the secret): two registries naming the same realm and
+ * service never share a token. A grant for several scopes is filed under
+ * each; concurrent callers share the pending request.
  */
 export class TokenCache {
   readonly #slots = new Map<string, Slot>();
 
-  #key(identity: string, realm: string, service: string | undefined, scope: string): string {
-    return `${identity}\u0000${realm}\u0000${service ?? ""}\u0000${scope}`;
+  #key(owner: string, realm: string, service: string | undefined, scope: string): string {
+    return `${owner}\u0000${realm}\u0000${service ?? ""}\u0000${scope}`;
   }
 
   #usable(slot: Slot | undefined, now: number): slot is Slot {
@@ -280,17 +291,41 @@ export class TokenCache {
    * none is cached or pending.
    */
   async get(
-    identity: string,
+    owner: string,
     realm: string,
     service: string | undefined,
     scope: string,
     fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
     options: { force?: boolean } = {},
   ): Promise<string> {
-    const key = this.#key(identity, realm, service, scope);
+    const key = this.#key(owner, realm, service, scope);
     const slot = this.#slots.get(key);
     if (!options.force && this.#usable(slot, Date.now())) return (await slot.promise).token;
-    return (await this.#start(identity, realm, service, [scope], fetchGrant)).token;
+    return (await this.#start(owner, realm, service, [scope], fetchGrant)).token;
+  }
+
+  /**
+   * Replaces `refused`, a token for `scope` that the registry just refused,
+   * with at most one renewal per key in flight: callers share a pending
+   * renewal, and get the current token when another caller already renewed.
+   * When the refused token is itself a renewal (a fresh token refused too),
+   * nothing is fetched and the answer is `undefined`: the refusal stands.
+   */
+  async renew(
+    owner: string,
+    realm: string,
+    service: string | undefined,
+    scope: string,
+    refused: string,
+    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+  ): Promise<string | undefined> {
+    const slot = this.#slots.get(this.#key(owner, realm, service, scope));
+    if (slot !== undefined) {
+      if (slot.grant === undefined) return (await slot.promise).token;
+      if (slot.grant.token !== refused && this.#usable(slot, Date.now())) return slot.grant.token;
+      if (slot.grant.token === refused && slot.renewal) return undefined;
+    }
+    return (await this.#start(owner, realm, service, [scope], fetchGrant, true)).token;
   }
 
   /**
@@ -299,7 +334,7 @@ export class TokenCache {
    * report.
    */
   prefetch(
-    identity: string,
+    owner: string,
     realm: string,
     service: string | undefined,
     scopes: readonly string[],
@@ -307,11 +342,11 @@ export class TokenCache {
   ): void {
     const now = Date.now();
     const missing = [...new Set(scopes)].filter((scope) =>
-      !this.#usable(this.#slots.get(this.#key(identity, realm, service, scope)), now)
+      !this.#usable(this.#slots.get(this.#key(owner, realm, service, scope)), now)
     );
     for (let i = 0; i < missing.length; i += MAX_SCOPES_PER_TOKEN_REQUEST) {
       this.#start(
-        identity,
+        owner,
         realm,
         service,
         missing.slice(i, i + MAX_SCOPES_PER_TOKEN_REQUEST),
@@ -322,14 +357,15 @@ export class TokenCache {
   }
 
   #start(
-    identity: string,
+    owner: string,
     realm: string,
     service: string | undefined,
     scopes: readonly string[],
     fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+    renewal = false,
   ): Promise<TokenGrant> {
-    const slot: Slot = { promise: fetchGrant(scopes) };
-    const keys = scopes.map((scope) => this.#key(identity, realm, service, scope));
+    const slot: Slot = { promise: fetchGrant(scopes), renewal };
+    const keys = scopes.map((scope) => this.#key(owner, realm, service, scope));
     for (const key of keys) this.#slots.set(key, slot);
     slot.promise.then(
       (grant) => {

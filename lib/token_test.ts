@@ -105,6 +105,30 @@ Deno.test("TokenCache renews expiring tokens and forgets failures", async () => 
   assert.equal(await cache.get("id", "r", "s", "y", ok, { force: true }), "fresh");
 });
 
+Deno.test("TokenCache.renew() shares one renewal and stops after a refused renewal", async () => {
+  const cache = new TokenCache();
+  let n = 0;
+  const fetchGrant = async () => {
+    await new Promise((r) => setTimeout(r, 5));
+    return grant(`t${++n}`);
+  };
+  const first = await cache.get("o", "r", "s", "x", fetchGrant);
+  assert.equal(first, "t1");
+  // ten callers saw t1 refused: one renewal, shared
+  const renewed = await Promise.all(
+    Array.from({ length: 10 }, () => cache.renew("o", "r", "s", "x", "t1", fetchGrant)),
+  );
+  assert.deepEqual(new Set(renewed), new Set(["t2"]));
+  assert.equal(n, 2);
+  // a late caller that still saw t1 refused gets t2 without a request
+  assert.equal(await cache.renew("o", "r", "s", "x", "t1", fetchGrant), "t2");
+  // the renewal t2 refused too: no second renewal
+  assert.equal(await cache.renew("o", "r", "s", "x", "t2", fetchGrant), undefined);
+  assert.equal(n, 2);
+  // another owner or scope is not affected
+  assert.equal(await cache.renew("other", "r", "s", "x", "t2", fetchGrant), "t3");
+});
+
 Deno.test("AuthTokenWrapper never shows its token", () => {
   const holder = new AuthTokenWrapper("s3cr3t-token");
   assert.ok(!JSON.stringify(holder).includes("s3cr3t"));

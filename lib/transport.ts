@@ -14,6 +14,7 @@ import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
 import type { Logger } from "./log.ts";
 import { hostOf } from "./host.ts";
 import type { Repository } from "./reference.ts";
+import { redactBody, secretsOf } from "./_redact.ts";
 import {
   basicAuthorization,
   checkRealm,
@@ -64,11 +65,38 @@ export interface RegistryRequest {
   onAuthorization?: (authorization: string) => void;
 }
 
-function identityOf(resolved: ResolvedCredentials | undefined): string {
-  if (resolved === undefined) return "anonymous";
-  const { source, credentials } = resolved;
-  return [source.type, source.path ?? "", source.key ?? "", source.helper ?? "", credentials.kind]
-    .join("\u0000");
+const fingerprints = new WeakMap<Credentials, Promise<string>>();
+
+/**
+ * Who a token is minted for: the credential kind, the username and a
+ * fingerprint of the secret (SHA-256, first 16 hex digits), never the secret
+ * itself. Where the credentials came from does not matter: one `credsStore`
+ * answers differently per registry.
+ */
+function identityOf(resolved: ResolvedCredentials | undefined): Promise<string> {
+  if (resolved === undefined) return Promise.resolve("anonymous");
+  const { credentials } = resolved;
+  let fingerprint = fingerprints.get(credentials);
+  if (fingerprint === undefined) {
+    fingerprint = crypto.subtle.digest("SHA-256", new TextEncoder().encode(credentials.secret))
+      .then((hash) =>
+        Array.from(new Uint8Array(hash).subarray(0, 8), (b) => b.toString(16).padStart(2, "0"))
+          .join("")
+      );
+    fingerprints.set(credentials, fingerprint);
+  }
+  return fingerprint.then((f) => [credentials.kind, credentials.username ?? "", f].join("\u0000"));
+}
+
+/**
+ * The token cache's owner key: the registry origin the token is requested for,
+ * and the identity that mints it. A token never serves another origin or user.
+ */
+async function ownerOf(
+  endpoint: RegistryEndpoint,
+  resolved: ResolvedCredentials | undefined,
+): Promise<string> {
+  return `${endpoint.base.origin}\u0000${await identityOf(resolved)}`;
 }
 
 /** Sends authenticated registry requests. Internal plumbing for the client. */
@@ -130,6 +158,7 @@ export class Transport {
         url,
         maxBytes: 64 * 1024,
         what,
+        allowHttp: this.#httpAllowed(host, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
       return { url, response };
@@ -211,7 +240,7 @@ export class Transport {
     resolved: ResolvedCredentials | undefined,
     scopes: readonly string[],
     what: string,
-    options: { force?: boolean; signal?: AbortSignal } = {},
+    options: { renew?: boolean; refused?: string; signal?: AbortSignal } = {},
   ): Promise<string | undefined> {
     const credentials = resolved?.credentials;
     if (credentials?.kind === "registryToken") return `Bearer ${credentials.secret}`;
@@ -222,17 +251,19 @@ export class Transport {
     }
     const realm = this.#realm(endpoint, repository, what);
     const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, what, options.signal);
-    const identity = identityOf(resolved);
+    const owner = await ownerOf(endpoint, resolved);
     if (scopes.length === 1) {
-      const token = await this.#tokens.get(
-        identity,
-        realm.href,
-        challenge.service,
-        scopes[0],
-        fetchGrant,
-        { force: options.force ?? false },
-      );
-      return `Bearer ${token}`;
+      const token = options.renew && options.refused !== undefined
+        ? await this.#tokens.renew(
+          owner,
+          realm.href,
+          challenge.service,
+          scopes[0],
+          options.refused,
+          fetchGrant,
+        )
+        : await this.#tokens.get(owner, realm.href, challenge.service, scopes[0], fetchGrant);
+      return token === undefined ? undefined : `Bearer ${token}`;
     }
     return `Bearer ${(await fetchGrant(scopes)).token}`;
   }
@@ -268,17 +299,17 @@ export class Transport {
           return;
         }
         if (resolved?.credentials.kind === "registryToken") return;
-        const identity = identityOf(resolved);
-        const group = groups.get(identity) ??
+        const owner = await ownerOf(endpoint, resolved);
+        const group = groups.get(owner) ??
           (resolved === undefined
             ? { scopes: [] }
             : { credentials: resolved.credentials, scopes: [] });
         group.scopes.push(repo.scope("pull"));
-        groups.set(identity, group);
+        groups.set(owner, group);
       }));
-      for (const [identity, group] of groups) {
+      for (const [owner, group] of groups) {
         this.#tokens.prefetch(
-          identity,
+          owner,
           realm.href,
           endpoint.challenge.service,
           group.scopes,
@@ -313,18 +344,31 @@ export class Transport {
         `Cannot follow a link for ${quote(what)}: it leaves the registry`,
       );
     }
-    const send = (authorization: string | undefined) => {
+    const send = async (
+      authorization: string | undefined,
+      resolved?: ResolvedCredentials,
+    ): Promise<HttpResponse> => {
       const headers: Record<string, string> = {};
       if (request.accept !== undefined) headers.accept = request.accept;
       if (authorization !== undefined) headers.authorization = authorization;
-      return this.#settings.http.send({
+      const response = await this.#settings.http.send({
         method: request.method,
         url,
         headers,
         maxBytes: request.maxBytes,
         what,
+        allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
+      if (response.status >= 200 && response.status < 300) return response;
+      // An error body may repeat what was sent: it is redacted before any message is made of it.
+      const credentials = resolved?.credentials;
+      const secrets = secretsOf({
+        ...(authorization === undefined ? {} : { authorization }),
+        secrets: [credentials?.secret],
+        ...(credentials?.username === undefined ? {} : { username: credentials.username }),
+      });
+      return { ...response, body: redactBody(response.body, secrets) };
     };
     let resolved = await credentials;
     const scope = repository.scope(request.actions ?? "pull");
@@ -333,7 +377,7 @@ export class Transport {
       : await this.#authorization(endpoint, repository, resolved, [scope], what, {
         ...(signal === undefined ? {} : { signal }),
       });
-    const response = await send(sent);
+    const response = await send(sent, resolved);
     if (response.status !== 401) return response;
 
     // One more try with what this 401 asks for.
@@ -351,8 +395,11 @@ export class Transport {
     if (challenge.error === "insufficient_scope" && challenge.scopes.length > 0) {
       scopes = challenge.scopes;
     }
+    // At most one renewal per scope in flight, and none when the refused token was itself fresh.
+    const refused = sent?.startsWith("Bearer ") ? sent.slice("Bearer ".length) : undefined;
     const retried = await this.#authorization(endpoint, repository, resolved, scopes, what, {
-      force: true,
+      renew: true,
+      ...(refused === undefined ? {} : { refused }),
       ...(signal === undefined ? {} : { signal }),
     });
     if (retried === undefined || (retried === sent && challenge.scheme === "basic")) {
@@ -360,7 +407,7 @@ export class Transport {
     }
     this.#settings.logger.debug(`answering the ${challenge.scheme} challenge for ${what} once`);
     request.onAuthorization?.(retried);
-    return await send(retried);
+    return await send(retried, resolved);
   }
 
   /**
@@ -400,6 +447,7 @@ export class Transport {
         headers: { authorization: basicAuthorization(credentials) },
         maxBytes: 64 * 1024,
         what,
+        allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
         ...(signal === undefined ? {} : { signal }),
       });
       if (response.status === 401) throw rejected(401);

@@ -7,9 +7,11 @@
  */
 import assert from "node:assert/strict";
 import {
+  AuthTokenWrapper,
   ContainerRegistryClient,
   type ContainerRegistryClientOptions,
   type ExistsResult,
+  isRegistryError,
 } from "../mod.ts";
 import {
   errorResponse,
@@ -24,7 +26,9 @@ import {
   startFaultServer,
 } from "./_fault_server.ts";
 import { buildImage } from "./_images.ts";
-import { passThroughEnv, ROOT } from "./_compile_flags.ts";
+import { startRegistry } from "./_registry.ts";
+import { redactBody, secretsOf } from "../lib/_redact.ts";
+import { compileFlags, passThroughEnv, ROOT } from "./_compile_flags.ts";
 
 const image: ServedImage = { repository: "org/app", tags: ["1"], ...await buildImage() };
 
@@ -185,5 +189,357 @@ Deno.test("under --allow-net=127.0.0.1 the client never tries the metadata addre
     assert.equal(realmServer.count(isToken), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 2: tokens are bound to the registry origin and the identity that minted them
+
+Deno.test("a token minted for registry A with A's user never reaches registry B", async (t) => {
+  // One token realm for two registries that name the same realm and service (one credsStore).
+  let minted = 0;
+  await using realm = await startFaultServer((record) => {
+    const header = record.authorization ?? "";
+    const user = header.startsWith("Basic ") ? atob(header.slice(6)).split(":")[0] : "anonymous";
+    return jsonResponse({ token: `token-for-${user}-${++minted}`, expires_in: 300 });
+  });
+  const registry = (user: string) =>
+    startFaultServer((record) => {
+      if (!(record.authorization ?? "").startsWith(`Bearer token-for-${user}-`)) {
+        return errorResponse(401, "UNAUTHORIZED", {
+          "www-authenticate": `Bearer realm="${realm.url}/token",service="shared"`,
+        });
+      }
+      if (record.path === "/v2/") return jsonResponse({});
+      return imageResponse(record, image) ?? errorResponse(404, "NOT_FOUND");
+    });
+  await using a = await registry("alice");
+  await using b = await registry("bob");
+  const dir = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  const authFile = `${dir}/auth.json`;
+  await Deno.writeTextFile(authFile, JSON.stringify({ credsStore: "shared-store" }));
+  const users: Record<string, [string, string]> = {
+    [a.host]: ["alice", "alice-pw-secret"],
+    [b.host]: ["bob", "bob-pw-secret"],
+  };
+  const tokensAt = (server: FaultServer) =>
+    server.requests.map((r) => r.authorization).filter((h) => h?.startsWith("Bearer "));
+  try {
+    for (const bulk of [false, true]) {
+      await t.step(bulk ? "existsMany over both" : "exists on A, then on B", async () => {
+        a.requests.length = 0;
+        b.requests.length = 0;
+        realm.requests.length = 0;
+        const recorder = recordingFetch();
+        await using client = clientWith(recorder, {
+          authFile,
+          runHelper: (_helper, serverUrl) => {
+            const [username, secret] = users[serverUrl.replace(/^https?:\/\//, "")];
+            return Promise.resolve({ username, secret });
+          },
+        });
+        const refs = [`${a.host}/org/app:1`, `${b.host}/org/app:1`];
+        const results = bulk
+          ? await Array.fromAsync(client.existsMany(refs, { concurrency: 1 }))
+          : [await client.exists(refs[0]), await client.exists(refs[1])];
+        assert.deepEqual(results.map(describe), ["present", "present"]);
+        assert.ok(tokensAt(a).every((h) => h!.startsWith("Bearer token-for-alice-")), "A");
+        assert.ok(
+          tokensAt(b).every((h) => h!.startsWith("Bearer token-for-bob-")),
+          `B received ${tokensAt(b).join(", ")}`,
+        );
+        const asked = realm.requests.map((r) => atob(r.authorization!.slice(6)).split(":")[0]);
+        assert.deepEqual(asked.sort(), ["alice", "bob"]);
+        recorder.assertLoopbackOnly();
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 4: no https -> http downgrade for a registry that is not loopback or insecure
+
+/**
+ * A `fetch` that plays `registry.example` (https and http) with a loopback fault server, so the
+ * registry is not loopback to the client. Records every URL asked for.
+ */
+function publicNameFetch(server: FaultServer) {
+  const asked: string[] = [];
+  const fetch = (input: Request | URL | string, init?: RequestInit) => {
+    const url = new URL(String(input));
+    asked.push(url.href);
+    if (url.hostname !== "registry.example") {
+      return Promise.reject(new TypeError(`test fetch refused ${url.origin}`));
+    }
+    const local = new URL(url.pathname + url.search, server.url);
+    return globalThis.fetch(local, init);
+  };
+  return { asked, fetch: fetch as typeof globalThis.fetch };
+}
+
+Deno.test("an https -> http redirect is refused unless the registry is insecure", async (t) => {
+  await using server = await startFaultServer((record) => {
+    if (record.path === "/v2/") return jsonResponse({});
+    if (record.path.startsWith("/v2/") && record.path.includes("/manifests/")) {
+      return new Response(null, {
+        status: 302,
+        headers: { location: `http://registry.example/plain${record.path}` },
+      });
+    }
+    return imageResponse({ ...record, path: record.path.replace("/plain", "") }, image) ??
+      errorResponse(404, "NOT_FOUND");
+  });
+  await t.step("public registry: INSECURE_REGISTRY, the http URL is never asked for", async () => {
+    const { asked, fetch } = publicNameFetch(server);
+    await using client = new ContainerRegistryClient({ env: () => undefined, fetch, retries: 0 });
+    const result = await client.exists("registry.example/org/app:1");
+    assert.equal(describe(result), "unknown INSECURE_REGISTRY", JSON.stringify(result));
+    assert.match(result.status === "unknown" ? result.message : "", /plain http/);
+    assert.ok(asked.every((u) => u.startsWith("https://")), asked.join());
+    await assert.rejects(
+      client.digest("registry.example/org/app:1"),
+      (e) => isRegistryError(e, "INSECURE_REGISTRY"),
+    );
+  });
+  await t.step("insecure registry: followed", async () => {
+    const { asked, fetch } = publicNameFetch(server);
+    await using client = new ContainerRegistryClient({
+      env: () => undefined,
+      fetch,
+      retries: 0,
+      insecureRegistries: ["registry.example"],
+    });
+    assert.equal(describe(await client.exists("registry.example/org/app:1")), "present");
+    assert.ok(asked.some((u) => u.startsWith("http://registry.example/plain/")));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 8: server text that echoes a secret is redacted before it enters a message
+
+const PASSWORD = 'ech"o\\pw-s3cret-ö';
+const USER = "alice";
+const BASIC_BLOB = btoa(
+  String.fromCharCode(...new TextEncoder().encode(`${USER}:${PASSWORD}`)),
+);
+
+function assertNoSecret(text: string, label: string): void {
+  for (
+    const secret of [
+      PASSWORD,
+      JSON.stringify(PASSWORD).slice(1, -1),
+      BASIC_BLOB,
+      `${USER}:${PASSWORD}`,
+      "hardening-token-secret",
+    ]
+  ) {
+    assert.ok(!text.includes(secret), `${label} leaks ${secret}: ${text}`);
+  }
+}
+
+function echoBody(record: RecordedRequest): string {
+  return `server log: got ${record.authorization} (user ${USER}, password ${PASSWORD})`;
+}
+
+Deno.test("secretsOf() and redactBody() catch every form a secret comes back in", () => {
+  const secrets = secretsOf({ authorization: `Basic ${BASIC_BLOB}` });
+  const echo = (text: string) =>
+    new TextDecoder().decode(redactBody(new TextEncoder().encode(text), secrets));
+  for (
+    const form of [
+      PASSWORD,
+      JSON.stringify(PASSWORD),
+      encodeURIComponent(PASSWORD),
+      new URLSearchParams({ p: PASSWORD }).toString(),
+      BASIC_BLOB,
+      `${USER}:${PASSWORD}`,
+    ]
+  ) {
+    assertNoSecret(echo(`before ${form} after`), form);
+    assert.match(echo(`before ${form} after`), /^before .*\[redacted\].* after$/);
+  }
+  const bearer = secretsOf({ authorization: "Bearer tok-en-secret", secrets: ["idtoken-secret"] });
+  assert.equal(
+    new TextDecoder().decode(
+      redactBody(new TextEncoder().encode("tok-en-secret idtoken-secret"), bearer),
+    ),
+    "[redacted] [redacted]",
+  );
+  const clean = new TextEncoder().encode("nothing to hide");
+  assert.equal(redactBody(clean, secrets), clean, "untouched bodies are the same bytes");
+});
+
+Deno.test("error bodies that echo the credentials are redacted in every message", async (t) => {
+  await t.step("Basic registry: status error, diagnostics and the seed method", async () => {
+    await using server = await startFaultServer((record) => {
+      if (record.authorization === null) {
+        return errorResponse(401, "UNAUTHORIZED", { "www-authenticate": 'Basic realm="r"' });
+      }
+      if (record.path === "/v2/") return jsonResponse({});
+      if (record.method === "HEAD") return new Response(null, { status: 405 });
+      return jsonResponse({
+        errors: [{
+          code: "DENIED",
+          message: echoBody(record),
+          detail: { header: record.authorization, password: PASSWORD },
+        }],
+      }, 403);
+    });
+    const recorder = recordingFetch();
+    await using client = clientWith(recorder, { username: USER, password: PASSWORD });
+    const ref = `${server.host}/org/app:1`;
+    const result = await client.exists(ref);
+    assert.equal(describe(result), "unknown DENIED");
+    assert.ok(server.requests.some((r) => r.authorization === `Basic ${BASIC_BLOB}`));
+    assertNoSecret(JSON.stringify(result), "ExistsResult");
+    assertNoSecret(result.status === "unknown" ? result.message : "", "message");
+    await assert.rejects(client.manifest(ref), (e) => {
+      assertNoSecret(String(e) + JSON.stringify((e as { diagnostics: unknown }).diagnostics), "e");
+      return isRegistryError(e, "DENIED");
+    });
+    const [present, message] = await client.checkContainerImageExists(
+      ref,
+      new AuthTokenWrapper(),
+    );
+    assert.equal(present, false);
+    assert.match(message, /403/);
+    assertNoSecret(message, "seed message");
+  });
+
+  await t.step("Bearer registry: the token echoed by a 500, the seed's token too", async () => {
+    await using server = await bearerRegistry(
+      (origin) => `${origin}/token`,
+      (record) =>
+        record.path.includes("/manifests/")
+          ? record.method === "HEAD"
+            ? new Response(null, { status: 405 })
+            : new Response(`server log: got ${record.authorization}`, { status: 500 })
+          : undefined,
+    );
+    const recorder = recordingFetch();
+    await using client = clientWith(recorder, { retries: 0 });
+    const ref = `${server.host}/org/app:1`;
+    const result = await client.exists(ref);
+    assert.equal(describe(result), "unknown UNEXPECTED_STATUS");
+    assertNoSecret(JSON.stringify(result), "ExistsResult");
+    const [, message] = await client.checkContainerImageExists(
+      ref,
+      new AuthTokenWrapper("hardening-token-secret"),
+    );
+    assert.match(message, /^Unexpected Error: 500 - server log: got Bearer \[redacted\]$/);
+    assertNoSecret(message, "seed message");
+  });
+
+  await t.step("token realm: 401, 403 and 500 bodies that repeat the password", async () => {
+    for (const status of [401, 403, 500]) {
+      await using server = await bearerRegistry(
+        (origin) => `${origin}/token`,
+        undefined,
+        (record) =>
+          jsonResponse(
+            { details: echoBody(record), errors: [{ message: echoBody(record) }] },
+            status,
+          ),
+      );
+      const recorder = recordingFetch();
+      await using client = clientWith(recorder, { username: USER, password: PASSWORD, retries: 0 });
+      const result = await client.exists(`${server.host}/org/app:1`);
+      assert.equal(result.status, "unknown", `${status}`);
+      assert.ok(server.requests.some((r) => r.authorization === `Basic ${BASIC_BLOB}`));
+      assert.match(result.status === "unknown" ? result.message : "", /\[redacted\]/);
+      assertNoSecret(JSON.stringify(result), `token ${status}`);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 13: a registry that refuses every token costs one renewal per scope
+
+Deno.test("a registry refusing every token: one renewal per scope, then UNAUTHORIZED", async (t) => {
+  // The token server grants nothing on denied/*: the real registry answers every token with
+  // 401 insufficient_scope, for the very scope that was asked for.
+  await using registry = await startRegistry({ auth: "token" });
+  const tokens = registry.tokenServer!;
+  const [user, password] = Object.entries(registry.users)[0];
+  const options = {
+    env: () => undefined,
+    caCerts: [registry.caCert!],
+    username: user,
+    password,
+    retries: 0,
+  };
+
+  await t.step("500 references in 50 repositories, one at a time: exact counts", async () => {
+    tokens.stats.reset();
+    await registry.clearRequests();
+    await using client = new ContainerRegistryClient(options);
+    const refs: string[] = [];
+    for (let tag = 0; tag < 10; tag++) {
+      for (let repo = 0; repo < 50; repo++) refs.push(`${registry.host}/denied/r${repo}:t${tag}`);
+    }
+    const results = await Array.fromAsync(client.existsMany(refs, { concurrency: 1 }));
+    assert.ok(results.every((r) => describe(r) === "unknown UNAUTHORIZED"));
+    // 2 batched token requests (25 scopes each) + one renewal per scope
+    assert.equal(tokens.stats.tokenRequests, 52);
+    // 1 ping + 500 checks + one retry per scope with the renewed token
+    assert.equal((await registry.requests()).length, 551);
+  });
+
+  await t.step("10 concurrent checks of one repository share one renewal", async () => {
+    tokens.stats.reset();
+    await registry.clearRequests();
+    await using client = new ContainerRegistryClient(options);
+    const refs = Array.from({ length: 10 }, (_, i) => `${registry.host}/denied/one:t${i}`);
+    const results = await Array.fromAsync(client.existsMany(refs, { concurrency: 10 }));
+    assert.ok(results.every((r) => describe(r) === "unknown UNAUTHORIZED"));
+    assert.equal(tokens.stats.tokenRequests, 2); // the batch + one renewal
+    assert.equal((await registry.requests()).length, 21); // ping + 10 + 10 retries
+    // and a later check of that scope makes no renewal at all
+    assert.equal(
+      describe(await client.exists(`${registry.host}/denied/one:t0`)),
+      "unknown UNAUTHORIZED",
+    );
+    assert.equal(tokens.stats.tokenRequests, 2);
+    assert.equal((await registry.requests()).length, 22);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 16: an untrusted certificate is TLS_UNTRUSTED, with the fix in the message
+
+Deno.test("an untrusted TLS certificate is TLS_UNTRUSTED naming --ca-cert, not retried", async () => {
+  await using registry = await startRegistry({ auth: "htpasswd" });
+  await using client = new ContainerRegistryClient({ env: () => undefined, retries: 3 });
+  const ref = `${registry.host}/org/app:1`;
+  const result = await client.exists(ref);
+  assert.equal(describe(result), "unknown TLS_UNTRUSTED", JSON.stringify(result));
+  assert.match(result.status === "unknown" ? result.message : "", /--ca-cert FILE/);
+  assert.match(result.status === "unknown" ? result.message : "", /caCerts/);
+  assert.equal(client.stats.retries, 0);
+  assert.equal(result.status === "unknown" && result.error.temporary, false);
+
+  const home = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...compileFlags(), `${ROOT}cli.ts`, "exists", ref],
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: home,
+        NO_COLOR: "1",
+        ...passThroughEnv(),
+      },
+      stdout: "piped",
+      stderr: "piped",
+      cwd: home,
+    }).output();
+    const out = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 2, out);
+    assert.match(out, /TLS_UNTRUSTED/);
+    assert.match(out, /pass the registry's CA with --ca-cert FILE/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
   }
 });
