@@ -358,14 +358,14 @@ Deno.test("secretsOf() and redactBody() catch every form a secret comes back in"
     ]
   ) {
     assertNoSecret(echo(`before ${form} after`), form);
-    assert.match(echo(`before ${form} after`), /^before .*\[redacted\].* after$/);
+    assert.match(echo(`before ${form} after`), /^before .*\[REDACTED\].* after$/);
   }
   const bearer = secretsOf({ authorization: "Bearer tok-en-secret", secrets: ["idtoken-secret"] });
   assert.equal(
     new TextDecoder().decode(
       redactBody(new TextEncoder().encode("tok-en-secret idtoken-secret"), bearer),
     ),
-    "[redacted] [redacted]",
+    "[REDACTED] [REDACTED]",
   );
   const clean = new TextEncoder().encode("nothing to hide");
   assert.equal(redactBody(clean, secrets), clean, "untouched bodies are the same bytes");
@@ -428,7 +428,7 @@ Deno.test("error bodies that echo the credentials are redacted in every message"
       ref,
       new AuthTokenWrapper("hardening-token-secret"),
     );
-    assert.match(message, /^Unexpected Error: 500 - server log: got Bearer \[redacted\]$/);
+    assert.match(message, /^Unexpected Error: 500 - server log: got Bearer \[REDACTED\]$/);
     assertNoSecret(message, "seed message");
   });
 
@@ -448,7 +448,7 @@ Deno.test("error bodies that echo the credentials are redacted in every message"
       const result = await client.exists(`${server.host}/org/app:1`);
       assert.equal(result.status, "unknown", `${status}`);
       assert.ok(server.requests.some((r) => r.authorization === `Basic ${BASIC_BLOB}`));
-      assert.match(result.status === "unknown" ? result.message : "", /\[redacted\]/);
+      assert.match(result.status === "unknown" ? result.message : "", /\[REDACTED\]/);
       assertNoSecret(JSON.stringify(result), `token ${status}`);
     }
   });
