@@ -392,6 +392,19 @@ export class Http {
           true,
         );
       }
+      if (error instanceof Deno.errors.NotCapable) {
+        // Deno's sandbox, not the network: retrying cannot help, the command line can.
+        throw new AttemptError(
+          new RegistryError(
+            "INVALID_CONFIG",
+            `Cannot reach ${url.host} for ${
+              JSON.stringify(request.subject)
+            }: the net permission does not cover it; run with --allow-net=${url.host}`,
+            { cause: error },
+          ),
+          false,
+        );
+      }
       if (isCertificateError(error)) {
         throw new AttemptError(
           new RegistryError(

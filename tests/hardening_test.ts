@@ -543,3 +543,89 @@ Deno.test("an untrusted TLS certificate is TLS_UNTRUSTED naming --ca-cert, not r
     await Deno.remove(home, { recursive: true });
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Item 15: a missing or too narrow --allow-net is a configuration error; so is a bad token
+
+const NET_PROBE = `
+import { ContainerRegistryClient } from ${JSON.stringify(`${ROOT}mod.ts`)};
+await using client = new ContainerRegistryClient({ env: () => undefined, retries: 3 });
+const result = await client.exists(Deno.args[0]);
+console.log(JSON.stringify({ ...result, retries: client.stats.retries }));
+`;
+
+Deno.test("a missing or too narrow --allow-net is INVALID_CONFIG naming the flag, not retried", async (t) => {
+  await using registry = await startRegistry();
+  const ref = `${registry.host}/org/app:1`;
+  const dir = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  try {
+    await Deno.writeTextFile(`${dir}/probe.ts`, NET_PROBE);
+    for (const net of ["--allow-net=127.0.0.2", undefined]) {
+      await t.step(`library, ${net ?? "no --allow-net"}`, async () => {
+        const output = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--no-prompt",
+            `--config=${ROOT}deno.json`,
+            `--allow-read=${ROOT}`,
+            ...(net === undefined ? [] : [net]),
+            `${dir}/probe.ts`,
+            ref,
+          ],
+          env: { NO_COLOR: "1", ...passThroughEnv() },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const stderr = new TextDecoder().decode(output.stderr);
+        assert.equal(output.code, 0, stderr);
+        const result = JSON.parse(new TextDecoder().decode(output.stdout));
+        assert.equal(result.code, "INVALID_CONFIG", JSON.stringify(result));
+        assert.ok(result.message.includes(`--allow-net=${registry.host}`), result.message);
+        assert.equal(result.retries, 0);
+      });
+    }
+    await t.step("CLI: exit 2", async () => {
+      const flags = compileFlags().map((f) => f === "--allow-net" ? "--allow-net=127.0.0.2" : f);
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", ...flags, `${ROOT}cli.ts`, "exists", ref],
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: dir,
+          NO_COLOR: "1",
+          ...passThroughEnv(),
+        },
+        stdout: "piped",
+        stderr: "piped",
+        cwd: dir,
+      }).output();
+      const out = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 2, out);
+      assert.match(out, /INVALID_CONFIG/);
+      assert.ok(out.includes(`--allow-net=${registry.host}`), out);
+    });
+    assert.deepEqual(await registry.requests(), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a token that is no valid header value is TOKEN_EXCHANGE_FAILED, not retried", async (t) => {
+  for (const token of ["bad\r\nx-injected: 1", "tök€n-secret", "has space"]) {
+    await t.step(JSON.stringify(token), async () => {
+      await using server = await bearerRegistry(
+        (origin) => `${origin}/token`,
+        undefined,
+        () => jsonResponse({ token, expires_in: 300 }),
+      );
+      const recorder = recordingFetch();
+      await using client = clientWith(recorder, { retries: 3 });
+      const result = await client.exists(`${server.host}/org/app:1`);
+      assert.equal(describe(result), "unknown TOKEN_EXCHANGE_FAILED", JSON.stringify(result));
+      assert.ok(!JSON.stringify(result).includes(token));
+      assert.equal(server.count(isToken), 1);
+      assert.equal(client.stats.retries, 0);
+      assert.equal(server.count((r) => r.path.includes("/manifests/")), 0);
+    });
+  }
+});
