@@ -207,6 +207,16 @@ export class Http {
     return this.#settings.logger;
   }
 
+  /** The time limit of one attempt, in milliseconds. */
+  get timeoutMs(): number {
+    return this.#settings.timeoutMs;
+  }
+
+  /** Retries after the first attempt of an exchange. */
+  get retries(): number {
+    return this.#settings.retry.retries;
+  }
+
   /**
    * Sends `request`, retrying temporary failures. Non-2xx answers are
    * returned, not thrown, once retries are spent (or when not retryable).

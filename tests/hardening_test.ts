@@ -19,6 +19,7 @@ import {
   type FaultServer,
   imageResponse,
   jsonResponse,
+  pause,
   type RecordedRequest,
   type RecordingFetch,
   recordingFetch,
@@ -628,4 +629,70 @@ Deno.test("a token that is no valid header value is TOKEN_EXCHANGE_FAILED, not r
       assert.equal(server.count((r) => r.path.includes("/manifests/")), 0);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 14: one ping per registry shared by the bulk preparation and the checks; a deadline
+
+Deno.test("a stalled registry is pinged once for a whole batch, preparation included", async () => {
+  await using server = await startFaultServer(async (_record, _request, closing) => {
+    await pause(10_000, closing);
+    return new Response("late", { status: 500 });
+  });
+  const recorder = recordingFetch();
+  await using client = clientWith(recorder, {
+    timeoutMs: 100,
+    retries: 2,
+    backoff: { baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  const refs = Array.from({ length: 20 }, (_, i) => `${server.host}/org/app${i % 5}:${i}`);
+  const results = await Array.fromAsync(client.existsMany(refs, { concurrency: 4 }));
+  assert.ok(results.every((r) => describe(r) === "unknown TIMEOUT"), results.map(describe).join());
+  // one ping of retries + 1 attempts, shared by the preparation and all 20 checks
+  assert.equal(server.requests.length, 3);
+  assert.ok(server.requests.every((r) => r.path === "/v2/"));
+  // a check right after the batch reuses the failed ping too
+  assert.equal(describe(await client.exists(refs[0])), "unknown TIMEOUT");
+  assert.equal(server.requests.length, 3);
+});
+
+Deno.test("one request cannot take more than (retries + 2) x timeoutMs across its phases", async () => {
+  // Every phase (ping, token, manifest) stalls on all but its last attempt: each alone fits
+  // its retry budget, together they would take three budgets.
+  const stalls = new Map<string, number>();
+  await using server = await bearerRegistry(
+    (origin) => `${origin}/token`,
+  );
+  const retries = 3;
+  const timeoutMs = 500;
+  await using stalling = await startFaultServer(async (record, request, closing) => {
+    const phase = record.path.startsWith("/token")
+      ? "token"
+      : record.path === "/v2/"
+      ? "ping"
+      : "manifest";
+    const seen = (stalls.get(phase) ?? 0) + 1;
+    stalls.set(phase, seen);
+    if (seen <= retries) await pause(10_000, closing);
+    const url = new URL(record.path, server.url);
+    const forwarded = await fetch(url, { method: request.method, headers: request.headers });
+    const body = request.method === "HEAD" ? null : await forwarded.arrayBuffer();
+    const headers = new Headers(forwarded.headers);
+    const challenge = headers.get("www-authenticate");
+    if (challenge) headers.set("www-authenticate", challenge.replace(server.url, stalling.url));
+    return new Response(body, { status: forwarded.status, headers });
+  });
+  const recorder = recordingFetch();
+  await using client = clientWith(recorder, {
+    timeoutMs,
+    retries,
+    backoff: { baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  const result = await client.exists(`${stalling.host}/org/app:1`);
+  assert.equal(describe(result), "unknown TIMEOUT", JSON.stringify(result));
+  assert.match(result.status === "unknown" ? result.message : "", /within 2500 ms/);
+  // the ping took its whole budget, the token phase was cut short, no manifest was asked for
+  assert.equal(stalls.get("ping"), retries + 1);
+  assert.ok((stalls.get("token") ?? 0) >= 1 && (stalls.get("token") ?? 0) <= retries);
+  assert.equal(stalls.get("manifest"), undefined);
 });
