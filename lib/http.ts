@@ -217,6 +217,16 @@ export class Http {
     this.#settings = settings;
   }
 
+  /** The time limit of one attempt, in milliseconds. */
+  get timeoutMs(): number {
+    return this.#settings.timeoutMs;
+  }
+
+  /** Retries after the first attempt of an exchange. */
+  get retries(): number {
+    return this.#settings.retry.retries;
+  }
+
   /**
    * Sends `request`, retrying temporary failures. Non-2xx answers are
    * returned, not thrown, once retries are spent (or when not retryable).
@@ -397,6 +407,19 @@ export class Http {
             { cause: error },
           ),
           true,
+        );
+      }
+      if (error instanceof Deno.errors.NotCapable) {
+        // Deno's sandbox, not the network: retrying cannot help, the command line can.
+        throw new AttemptError(
+          new RegistryError(
+            "INVALID_CONFIG",
+            `Cannot reach ${url.host} for ${
+              JSON.stringify(request.what)
+            }: the net permission does not cover it; run with --allow-net=${url.host}`,
+            { cause: error },
+          ),
+          false,
         );
       }
       if (isCertificateError(error)) {

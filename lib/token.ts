@@ -248,6 +248,17 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
       { status: 200 },
     );
   }
+  // It goes into `Authorization: Bearer <token>`: CR/LF, spaces or non-ASCII would make an invalid
+  // header (fetch refuses it before sending), which is the realm's fault, not the network's.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new RegistryError(
+      "TOKEN_EXCHANGE_FAILED",
+      `Cannot get a token for ${
+        quote(request.what)
+      } from ${realm.origin}: the token is not a valid header value (control, space or non-ASCII characters)`,
+      { status: 200 },
+    );
+  }
   const expiresIn = typeof parsed.expires_in === "number" && Number.isFinite(parsed.expires_in)
     ? Math.max(MIN_TOKEN_LIFETIME_SECONDS, parsed.expires_in)
     : MIN_TOKEN_LIFETIME_SECONDS;

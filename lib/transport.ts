@@ -7,7 +7,7 @@
  * @module
  */
 
-import { quote, RegistryError, statusError } from "./errors.ts";
+import { isRegistryError, quote, RegistryError, statusError } from "./errors.ts";
 import { type AuthChallenge, selectChallenge } from "./challenge.ts";
 import type { Credentials, ResolvedCredentials } from "./credentials.ts";
 import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
@@ -22,6 +22,16 @@ import {
   TokenCache,
   type TokenGrant,
 } from "./token.ts";
+
+/**
+ * How long a failed ping is remembered, in milliseconds: the checks of a batch
+ * (and its preparation) share one failed ping instead of each spending the
+ * retry budget again. An aborted ping is not remembered.
+ */
+export const FAILED_PING_MEMORY_MS = 30_000;
+
+/** Largest delay `setTimeout` takes (longer ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What the transport knows about one registry. */
 export interface RegistryEndpoint {
@@ -102,7 +112,7 @@ async function ownerOf(
 /** Sends authenticated registry requests. Internal plumbing for the client. */
 export class Transport {
   readonly #settings: TransportSettings;
-  readonly #endpoints = new Map<string, Promise<RegistryEndpoint>>();
+  readonly #endpoints = new Map<string, { ping: Promise<RegistryEndpoint>; failedAt?: number }>();
   readonly #credentials = new Map<string, Promise<ResolvedCredentials | undefined>>();
   readonly #tokens = new TokenCache();
   #tokenRequests = 0;
@@ -135,17 +145,27 @@ export class Transport {
 
   /**
    * Learns the registry's scheme and challenge with one `GET /v2/`, shared by
-   * every caller; a failed ping is not remembered.
+   * every caller; a failed ping is shared for {@linkcode FAILED_PING_MEMORY_MS}.
    */
   endpoint(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
     const host = repository.apiHost;
-    let pending = this.#endpoints.get(host);
-    if (pending === undefined) {
-      pending = this.#ping(repository, signal);
-      this.#endpoints.set(host, pending);
-      pending.catch(() => this.#endpoints.delete(host));
+    const known = this.#endpoints.get(host);
+    if (
+      known !== undefined &&
+      (known.failedAt === undefined || Date.now() - known.failedAt < FAILED_PING_MEMORY_MS)
+    ) {
+      return known.ping;
     }
-    return pending;
+    const entry: { ping: Promise<RegistryEndpoint>; failedAt?: number } = {
+      ping: this.#ping(repository, signal),
+    };
+    this.#endpoints.set(host, entry);
+    entry.ping.catch((error) => {
+      if (this.#endpoints.get(host) !== entry) return;
+      if (isRegistryError(error, "ABORTED")) this.#endpoints.delete(host);
+      else entry.failedAt = Date.now();
+    });
+    return entry.ping;
   }
 
   async #ping(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
@@ -327,9 +347,44 @@ export class Transport {
 
   /**
    * Sends a request to `repository`'s registry with authorization, answering
-   * one 401 challenge with a fresh token.
+   * one 401 challenge with a fresh token. Everything it waits for (the ping,
+   * credentials, tokens, the exchanges and their retries) ends within
+   * `(retries + 2) × timeoutMs`, else `TIMEOUT`: each phase alone keeps its
+   * retry budget, several slow phases together cannot add up.
    */
   async request(repository: Repository, request: RegistryRequest): Promise<HttpResponse> {
+    const { http } = this.#settings;
+    const limitMs = Math.min((http.retries + 2) * http.timeoutMs, MAX_TIMER_MS);
+    const cut = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new RegistryError(
+            "TIMEOUT",
+            `Cannot finish ${
+              quote(request.what)
+            }: no answer within ${limitMs} ms ((retries + 2) × timeoutMs, all attempts included)`,
+          ),
+        );
+        cut.abort();
+      }, limitMs);
+    });
+    const sendSignal = request.signal === undefined
+      ? cut.signal
+      : AbortSignal.any([request.signal, cut.signal]);
+    try {
+      return await Promise.race([this.#request(repository, request, sendSignal), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #request(
+    repository: Repository,
+    request: RegistryRequest,
+    sendSignal: AbortSignal,
+  ): Promise<HttpResponse> {
     const { signal, what } = request;
     // Credentials are resolved while the first contact is under way (both are needed below);
     // in seed mode only once a 401 asks for them.
@@ -358,7 +413,7 @@ export class Transport {
         maxBytes: request.maxBytes,
         what,
         allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
-        ...(signal === undefined ? {} : { signal }),
+        signal: sendSignal,
       });
       if (response.status >= 200 && response.status < 300) return response;
       // An error body may repeat what was sent: it is redacted before any message is made of it.

@@ -19,6 +19,7 @@ import {
   type FaultServer,
   imageResponse,
   jsonResponse,
+  pause,
   type RecordedRequest,
   type RecordingFetch,
   recordingFetch,
@@ -542,4 +543,156 @@ Deno.test("an untrusted TLS certificate is TLS_UNTRUSTED naming --ca-cert, not r
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 15: a missing or too narrow --allow-net is a configuration error; so is a bad token
+
+const NET_PROBE = `
+import { ContainerRegistryClient } from ${JSON.stringify(`${ROOT}mod.ts`)};
+await using client = new ContainerRegistryClient({ env: () => undefined, retries: 3 });
+const result = await client.exists(Deno.args[0]);
+console.log(JSON.stringify({ ...result, retries: client.stats.retries }));
+`;
+
+Deno.test("a missing or too narrow --allow-net is INVALID_CONFIG naming the flag, not retried", async (t) => {
+  await using registry = await startRegistry();
+  const ref = `${registry.host}/org/app:1`;
+  const dir = await Deno.makeTempDir({ prefix: "regkit-hardening-" });
+  try {
+    await Deno.writeTextFile(`${dir}/probe.ts`, NET_PROBE);
+    for (const net of ["--allow-net=127.0.0.2", undefined]) {
+      await t.step(`library, ${net ?? "no --allow-net"}`, async () => {
+        const output = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--no-prompt",
+            `--config=${ROOT}deno.json`,
+            `--allow-read=${ROOT}`,
+            ...(net === undefined ? [] : [net]),
+            `${dir}/probe.ts`,
+            ref,
+          ],
+          env: { NO_COLOR: "1", ...passThroughEnv() },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const stderr = new TextDecoder().decode(output.stderr);
+        assert.equal(output.code, 0, stderr);
+        const result = JSON.parse(new TextDecoder().decode(output.stdout));
+        assert.equal(result.code, "INVALID_CONFIG", JSON.stringify(result));
+        assert.ok(result.message.includes(`--allow-net=${registry.host}`), result.message);
+        assert.equal(result.retries, 0);
+      });
+    }
+    await t.step("CLI: exit 2", async () => {
+      const flags = compileFlags().map((f) => f === "--allow-net" ? "--allow-net=127.0.0.2" : f);
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", ...flags, `${ROOT}cli.ts`, "exists", ref],
+        clearEnv: true,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          HOME: dir,
+          NO_COLOR: "1",
+          ...passThroughEnv(),
+        },
+        stdout: "piped",
+        stderr: "piped",
+        cwd: dir,
+      }).output();
+      const out = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+      assert.equal(output.code, 2, out);
+      assert.match(out, /INVALID_CONFIG/);
+      assert.ok(out.includes(`--allow-net=${registry.host}`), out);
+    });
+    assert.deepEqual(await registry.requests(), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a token that is no valid header value is TOKEN_EXCHANGE_FAILED, not retried", async (t) => {
+  for (const token of ["bad\r\nx-injected: 1", "tök€n-secret", "has space"]) {
+    await t.step(JSON.stringify(token), async () => {
+      await using server = await bearerRegistry(
+        (origin) => `${origin}/token`,
+        undefined,
+        () => jsonResponse({ token, expires_in: 300 }),
+      );
+      const recorder = recordingFetch();
+      await using client = clientWith(recorder, { retries: 3 });
+      const result = await client.exists(`${server.host}/org/app:1`);
+      assert.equal(describe(result), "unknown TOKEN_EXCHANGE_FAILED", JSON.stringify(result));
+      assert.ok(!JSON.stringify(result).includes(token));
+      assert.equal(server.count(isToken), 1);
+      assert.equal(client.stats.retries, 0);
+      assert.equal(server.count((r) => r.path.includes("/manifests/")), 0);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Item 14: one ping per registry shared by the bulk preparation and the checks; a deadline
+
+Deno.test("a stalled registry is pinged once for a whole batch, preparation included", async () => {
+  await using server = await startFaultServer(async (_record, _request, closing) => {
+    await pause(10_000, closing);
+    return new Response("late", { status: 500 });
+  });
+  const recorder = recordingFetch();
+  await using client = clientWith(recorder, {
+    timeoutMs: 100,
+    retries: 2,
+    backoff: { baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  const refs = Array.from({ length: 20 }, (_, i) => `${server.host}/org/app${i % 5}:${i}`);
+  const results = await Array.fromAsync(client.existsMany(refs, { concurrency: 4 }));
+  assert.ok(results.every((r) => describe(r) === "unknown TIMEOUT"), results.map(describe).join());
+  // one ping of retries + 1 attempts, shared by the preparation and all 20 checks
+  assert.equal(server.requests.length, 3);
+  assert.ok(server.requests.every((r) => r.path === "/v2/"));
+  // a check right after the batch reuses the failed ping too
+  assert.equal(describe(await client.exists(refs[0])), "unknown TIMEOUT");
+  assert.equal(server.requests.length, 3);
+});
+
+Deno.test("one request cannot take more than (retries + 2) x timeoutMs across its phases", async () => {
+  // Every phase (ping, token, manifest) stalls on all but its last attempt: each alone fits
+  // its retry budget, together they would take three budgets.
+  const stalls = new Map<string, number>();
+  await using server = await bearerRegistry(
+    (origin) => `${origin}/token`,
+  );
+  const retries = 3;
+  const timeoutMs = 500;
+  await using stalling = await startFaultServer(async (record, request, closing) => {
+    const phase = record.path.startsWith("/token")
+      ? "token"
+      : record.path === "/v2/"
+      ? "ping"
+      : "manifest";
+    const seen = (stalls.get(phase) ?? 0) + 1;
+    stalls.set(phase, seen);
+    if (seen <= retries) await pause(10_000, closing);
+    const url = new URL(record.path, server.url);
+    const forwarded = await fetch(url, { method: request.method, headers: request.headers });
+    const body = request.method === "HEAD" ? null : await forwarded.arrayBuffer();
+    const headers = new Headers(forwarded.headers);
+    const challenge = headers.get("www-authenticate");
+    if (challenge) headers.set("www-authenticate", challenge.replace(server.url, stalling.url));
+    return new Response(body, { status: forwarded.status, headers });
+  });
+  const recorder = recordingFetch();
+  await using client = clientWith(recorder, {
+    timeoutMs,
+    retries,
+    backoff: { baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  const result = await client.exists(`${stalling.host}/org/app:1`);
+  assert.equal(describe(result), "unknown TIMEOUT", JSON.stringify(result));
+  assert.match(result.status === "unknown" ? result.message : "", /within 2500 ms/);
+  // the ping took its whole budget, the token phase was cut short, no manifest was asked for
+  assert.equal(stalls.get("ping"), retries + 1);
+  assert.ok((stalls.get("token") ?? 0) >= 1 && (stalls.get("token") ?? 0) <= retries);
+  assert.equal(stalls.get("manifest"), undefined);
 });
