@@ -238,16 +238,6 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
       { status: 200 },
     );
   }
-  if (!/^[\x21-\x7e]+$/.test(token)) {
-    // Sent as `Authorization: Bearer <token>`: anything else would fail in fetch, not on the network.
-    throw new RegistryError(
-      "TOKEN_EXCHANGE_FAILED",
-      `Cannot get a token for ${
-        quote(request.what)
-      } from ${realm.origin}: the token is not a valid header value`,
-      { status: 200 },
-    );
-  }
   // It goes into `Authorization: Bearer <token>`: CR/LF, spaces or non-ASCII would make an invalid
   // header (fetch refuses it before sending), which is the realm's fault, not the network's.
   if (!/^[\x21-\x7e]+$/.test(token)) {
