@@ -910,7 +910,7 @@ async function runLogin(ctx: Context): Promise<Outcome> {
   const path = loginAuthFile(ctx, `log in to ${JSON.stringify(key)}`);
   await using client = await makeClient(ctx, { username, password: ctx.password });
   await client.verifyCredentials(registry);
-  await storeCredentials(path, key, username, ctx.password);
+  await storeCredentials(path, { registry: key, username, password: ctx.password });
   if (!ctx.flags.quiet) {
     await ctx.err.write(
       `regkit: stored credentials for ${JSON.stringify(key)} in ${JSON.stringify(path)}\n`,

@@ -27,6 +27,8 @@ import { AuthTokenWrapper, basicAuthorization } from "./token.ts";
 import { Transport } from "./transport.ts";
 import { nextLink } from "./link.ts";
 import { snippet } from "./_redact.ts";
+import { checkPemCertificates } from "./ca_certs.ts";
+import { VERSION } from "./version.ts";
 
 /** OCI image index media type. */
 export const MEDIA_TYPE_OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -51,8 +53,6 @@ const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const MAX_TAG_PAGES = 10_000;
 /** How many inputs `existsMany` looks ahead to batch token requests. */
 const READ_AHEAD = 1024;
-
-const VERSION = "0.1.0";
 
 /**
  * Options for {@linkcode ContainerRegistryClient}. Every field is optional.
@@ -253,26 +253,6 @@ export function parsePlatform(value: string): Platform {
   }
   const [os, architecture, variant] = parts;
   return variant === undefined ? { os, architecture } : { os, architecture, variant };
-}
-
-/** Checks that `pem` holds at least one well-formed certificate block; Deno accepts anything. */
-function checkPemCertificates(pem: string, index: number): void {
-  const blocks = typeof pem === "string"
-    ? [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)]
-    : [];
-  const valid = blocks.length > 0 && blocks.every((block) => {
-    try {
-      return Uint8Array.fromBase64(block[1].replace(/\s+/g, "")).byteLength > 0;
-    } catch {
-      return false;
-    }
-  });
-  if (!valid) {
-    throw new RegistryError(
-      "INVALID_CONFIG",
-      `Cannot use CA certificate #${index + 1}: not a PEM certificate`,
-    );
-  }
 }
 
 function hostPlatform(): Platform {
@@ -585,8 +565,9 @@ export class ContainerRegistryClient {
    *
    * async function login(path: string, username: string, password: string) {
    *   await using client = new ContainerRegistryClient({ username, password });
-   *   await client.verifyCredentials("quay.io");
-   *   await storeCredentials(path, "quay.io", username, password);
+   *   await storeCredentials(path, { registry: "quay.io", username, password }, {
+   *     verify: () => client.verifyCredentials("quay.io"),
+   *   });
    * }
    * ```
    * @param registry `host[:port]`, optionally with a namespace (`quay.io/org`)
