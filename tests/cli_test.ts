@@ -16,6 +16,23 @@ const FLAGS: string[] = compileFlags();
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
 
+/**
+ * Resolves cli.ts's `@std` imports once, up front, so that no CLI run below
+ * prints deno's own "Download …" lines on the stderr the tests assert on
+ * (a compiled binary never does).
+ */
+async function cacheCliImports(): Promise<void> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["cache", ...FLAGS.filter((f) => f.startsWith("--config=")), CLI],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(`deno cache cli.ts failed: ${new TextDecoder().decode(output.stderr)}`);
+  }
+}
+await cacheCliImports();
+
 interface RunResult {
   code: number;
   bytes: Uint8Array;
