@@ -146,9 +146,11 @@ function flagOf(arg: string): FlagName | undefined {
 }
 
 /**
- * Gives every string flag its value as `--name=value`, so a value may start
- * with `-` (`--from-file -`, `--retries -1` is then a range error) and a flag
- * without one is caught; a boolean flag with a value is refused.
+ * Writes every known flag as `--name=value`: a string flag takes the next
+ * argument even when it starts with `-` (`--from-file -`; `--retries -1` is
+ * then a range error), a missing value is caught, a boolean flag never takes
+ * the next argument (`--json true` leaves `true` a positional) and refuses
+ * `=value`.
  */
 function attachValues(args: readonly string[]): string[] {
   const out: string[] = [];
@@ -157,6 +159,11 @@ function attachValues(args: readonly string[]): string[] {
     if (arg === "--") {
       out.push(...args.slice(i));
       break;
+    }
+    const shorts = /^-([A-Za-z]{2,})$/.exec(arg)?.[1].split("").map((c) => BY_SHORT.get(c));
+    if (shorts?.every((n) => n !== undefined && SPECS[n].type === "boolean")) {
+      out.push(...shorts.map((n) => `--${n}=true`)); // -qh
+      continue;
     }
     const name = flagOf(arg);
     if (name === undefined) {
@@ -167,7 +174,7 @@ function attachValues(args: readonly string[]): string[] {
     const inline = arg.startsWith("--") && arg.includes("=");
     if (spec.type === "boolean") {
       if (inline) throw usage(`--${name} takes no value; see "regkit --help"`);
-      out.push(`--${name}`);
+      out.push(`--${name}=true`); // so that a following "true" or "false" stays a positional
     } else if (inline) {
       out.push(arg);
     } else {
@@ -212,11 +219,12 @@ export function parseFlags(args: readonly string[]): { flags: Flags; positionals
   const target = flags as Record<FlagName, string | string[] | boolean>;
   for (const name of NAMES) {
     const value: unknown = parsed[name];
-    if (value === undefined || value === false) continue;
-    if (Array.isArray(value)) {
+    if (SPECS[name].type === "boolean") {
+      if (value === true) target[name] = true;
+    } else if (Array.isArray(value)) {
       if (value.length > 0) target[name] = value.map(String);
-    } else {
-      target[name] = typeof value === "boolean" ? value : String(value);
+    } else if (value !== undefined) {
+      target[name] = String(value);
     }
   }
   return { flags, positionals };
