@@ -454,7 +454,8 @@ export interface ParseAuthFileOptions {
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function invalid(path: string, detail: string, cause?: unknown): RegistryError {
+/** An `AUTH_FILE_INVALID` error naming the file and what is wrong, never a value. */
+export function invalid(path: string, detail: string, cause?: unknown): RegistryError {
   return new RegistryError(
     "AUTH_FILE_INVALID",
     `Cannot use auth file ${quote(path)}: ${detail}`,
@@ -462,7 +463,8 @@ function invalid(path: string, detail: string, cause?: unknown): RegistryError {
   );
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a JSON object (not `null`, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

@@ -13,7 +13,7 @@
 import { basename, dirname, join } from "@std/path";
 import { encodeBase64 } from "@std/encoding/base64";
 import { quote, RegistryError } from "./errors.ts";
-import { normalizeKey } from "./auth_file.ts";
+import { invalid, isObject, normalizeKey } from "./auth_file.ts";
 
 /** What {@linkcode storeCredentials} writes: one `auths` entry. */
 export interface LoginEntry {
@@ -42,18 +42,6 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 const CREDENTIAL_FIELDS = ["auth", "username", "password", "identitytoken", "registrytoken"];
 
-function unusable(path: string, detail: string, cause?: unknown): RegistryError {
-  return new RegistryError(
-    "AUTH_FILE_INVALID",
-    `Cannot use auth file ${quote(path)}: ${detail}`,
-    cause === undefined ? {} : { cause },
-  );
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Throws `INVALID_CONFIG` unless writing `path` is granted (querying never prompts). */
 function checkWritable(path: string, action: string): void {
   let state: Deno.PermissionState = "denied";
@@ -74,20 +62,20 @@ async function readForUpdate(path: string): Promise<Record<string, unknown> | un
     text = UTF8.decode(await Deno.readFile(path));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    if (error instanceof TypeError) throw unusable(path, "not valid UTF-8");
-    if (error instanceof Deno.errors.IsADirectory) throw unusable(path, "is a directory");
-    throw unusable(path, "cannot be read", error);
+    if (error instanceof TypeError) throw invalid(path, "not valid UTF-8");
+    if (error instanceof Deno.errors.IsADirectory) throw invalid(path, "is a directory");
+    throw invalid(path, "cannot be read", error);
   }
   if (text.trim() === "") return {};
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    throw unusable(path, "not valid JSON");
+    throw invalid(path, "not valid JSON");
   }
-  if (!isObject(data)) throw unusable(path, "not a JSON object");
+  if (!isObject(data)) throw invalid(path, "not a JSON object");
   if (data.auths !== undefined && data.auths !== null && !isObject(data.auths)) {
-    throw unusable(path, `"auths" is not an object`);
+    throw invalid(path, `"auths" is not an object`);
   }
   return data;
 }
