@@ -131,3 +131,151 @@ Deno.test("removeCredentials() removes the entry and its URL forms only", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("storeCredentials() loses no entry when 20 logins run at once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/auth.json`;
+    await Deno.writeTextFile(path, JSON.stringify({ auths: { "kept.io": { auth: b64("k:k") } } }));
+    const keys = Array.from({ length: 20 }, (_, i) => `registry-${i}.example.com`);
+    await Promise.all(
+      keys.map((registry, i) =>
+        storeCredentials(path, { registry, username: `u${i}`, password: SECRET })
+      ),
+    );
+    const auths = JSON.parse(await Deno.readTextFile(path)).auths;
+    assert.deepEqual(Object.keys(auths).sort(), ["kept.io", ...keys].sort());
+    keys.forEach((key, i) => assert.deepEqual(auths[key], { auth: b64(`u${i}:${SECRET}`) }));
+    // A logout racing logins removes its entry and nothing else.
+    await Promise.all([
+      removeCredentials(path, "kept.io"),
+      ...keys.map((registry) =>
+        storeCredentials(path, { registry, username: "again", password: "pw" })
+      ),
+    ]);
+    assert.deepEqual(
+      Object.keys(JSON.parse(await Deno.readTextFile(path)).auths).sort(),
+      [...keys].sort(),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("storeCredentials() and removeCredentials() write a symlink's target", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/real`);
+    await Deno.mkdir(`${dir}/home`);
+    const target = `${dir}/real/auth.json`;
+    const cases: Array<[string, string]> = [
+      ["an absolute link", target],
+      ["a relative link", "../real/auth.json"],
+    ];
+    for (const [name, linkTo] of cases) {
+      await t.step(name, async () => {
+        const link = `${dir}/home/auth.json`;
+        await Deno.writeTextFile(target, JSON.stringify({ auths: { "kept.io": {} } }));
+        await Deno.remove(link).catch(() => {});
+        await Deno.symlink(linkTo, link);
+        await storeCredentials(link, { registry: "quay.io", username: "me", password: SECRET });
+        assert.ok((await Deno.lstat(link)).isSymlink, "the link is kept");
+        assert.equal(await Deno.readLink(link), linkTo);
+        const auths = JSON.parse(await Deno.readTextFile(target)).auths;
+        assert.deepEqual(Object.keys(auths), ["kept.io", "quay.io"]);
+        assert.equal(await removeCredentials(link, "quay.io"), true);
+        assert.ok((await Deno.lstat(link)).isSymlink, "the link is kept");
+        assert.deepEqual(Object.keys(JSON.parse(await Deno.readTextFile(target)).auths), [
+          "kept.io",
+        ]);
+      });
+    }
+    await t.step("a dangling link: the target is created", async () => {
+      const link = `${dir}/home/dangling.json`;
+      await Deno.symlink("../real/new/auth.json", link);
+      await storeCredentials(link, { registry: "quay.io", username: "me", password: SECRET });
+      assert.ok((await Deno.lstat(link)).isSymlink, "the link is kept");
+      const auths = JSON.parse(await Deno.readTextFile(`${dir}/real/new/auth.json`)).auths;
+      assert.deepEqual(Object.keys(auths), ["quay.io"]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("storeCredentials() runs verify only when the write is permitted, before reading", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/auth.json`;
+    await Deno.writeTextFile(path, `{"auths": [`);
+    const calls: string[] = [];
+    await assert.rejects(
+      storeCredentials(path, { registry: "quay.io", username: "me", password: SECRET }, {
+        verify: () => {
+          calls.push("verify");
+          return Promise.reject(new RegistryError("UNAUTHORIZED", "rejected"));
+        },
+      }),
+      (e: unknown) => e instanceof RegistryError && e.code === "UNAUTHORIZED",
+    );
+    assert.deepEqual(calls, ["verify"], "verify runs before the (invalid) file is read");
+    assert.equal(await Deno.readTextFile(path), `{"auths": [`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Runs `script` (written to `dir`) in a child Deno with exactly `permissions`; its stdout. */
+async function runRestricted(dir: string, permissions: string[], script: string): Promise<string> {
+  const file = `${dir}/script.ts`;
+  await Deno.writeTextFile(file, script);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+      `--allow-read=${dir},${new URL("..", import.meta.url).pathname}`,
+      ...permissions,
+      file,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.ok(output.success, stderr);
+  return new TextDecoder().decode(output.stdout);
+}
+
+Deno.test("storeCredentials() refuses before verify when the directory is not writable", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/auth.json`;
+    await Deno.writeTextFile(path, "{}");
+    const store = new URL("./auth_store.ts", import.meta.url).href;
+    // --allow-write names the file only: the temporary file beside it could not be written.
+    const out = await runRestricted(
+      dir,
+      [`--allow-write=${path}`],
+      `import { storeCredentials } from ${JSON.stringify(store)};
+       let verified = false;
+       try {
+         await storeCredentials(${
+        JSON.stringify(path)
+      }, { registry: "quay.io", username: "me", password: "pw" }, {
+           verify: () => { verified = true; return Promise.resolve(); },
+         });
+         console.log("stored");
+       } catch (e) {
+         console.log(JSON.stringify({ code: e.code, message: e.message, verified }));
+       }`,
+    );
+    const result = JSON.parse(out);
+    assert.equal(result.verified, false, "verify (the password going out) must not run");
+    assert.equal(result.code, "INVALID_CONFIG");
+    assert.match(result.message, /--allow-write/);
+    assert.ok(result.message.includes(dir), result.message);
+    assert.equal(await Deno.readTextFile(path), "{}");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -806,3 +806,60 @@ Deno.test("regkit login prompts on a terminal, and refuses to without one", asyn
     await Deno.remove(home, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("regkit login: 20 at once lose no entry; a file-only --allow-write sends no password", async (t) => {
+  await using registry = await startRegistry({ auth: "htpasswd" });
+  const home = await Deno.makeTempDir({ prefix: "regkit-cli-logins-" });
+  const h = registry.host;
+  const password = registry.users.alice;
+  const authFile = `${home}/auth.json`;
+  const global = ["--authfile", authFile, "--ca-cert", registry.caCertPath!];
+  try {
+    await t.step("20 parallel logins, as CI jobs sharing $HOME run them", async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `${h}/team${i}`);
+      const results = await Promise.all(
+        keys.map((key) =>
+          runCli(home, [
+            ...global,
+            "--quiet",
+            "login",
+            "--username",
+            "alice",
+            "--password-stdin",
+            key,
+          ], {
+            stdin: password,
+          })
+        ),
+      );
+      results.forEach((result, i) => assertExit(result, 0, `login ${keys[i]}`));
+      const auths = JSON.parse(await Deno.readTextFile(authFile)).auths;
+      assert.deepEqual(Object.keys(auths).sort(), [...keys].sort(), "no entry lost");
+    });
+
+    await t.step(
+      "--allow-write=FILE only: refused before the registry sees the password",
+      async () => {
+        await registry.clearRequests();
+        const before = await Deno.readTextFile(authFile);
+        const flags = FLAGS.map((f) => f === "--allow-write" ? `--allow-write=${authFile}` : f);
+        assert.ok(
+          flags.includes(`--allow-write=${authFile}`),
+          "the compile task has --allow-write",
+        );
+        const result = await runCli(
+          home,
+          [...global, "login", "--username", "alice", "--password-stdin", h],
+          { stdin: password, flags },
+        );
+        assertExit(result, 2, "login with --allow-write scoped to the file");
+        assert.match(result.stderr, /--allow-write\) \(INVALID_CONFIG\)\n$/);
+        assert.ok(result.stderr.includes(home), result.stderr);
+        assert.deepEqual(await registry.requests(), [], "nothing was sent to the registry");
+        assert.equal(await Deno.readTextFile(authFile), before);
+      },
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+});
