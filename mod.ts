@@ -82,8 +82,6 @@ export {
   expandPath,
   parseAuthFile,
   type ParseAuthFileOptions,
-  removeCredentials,
-  storeCredentials,
 } from "./lib/auth_file.ts";
 export {
   type CredentialHelperOptions,
@@ -114,3 +112,16 @@ export type {
 } from "./lib/types.ts";
 export { parsePlatform, type Platform } from "./lib/platform.ts";
 export { MANIFEST_ACCEPT } from "./lib/media_types.ts";
+export {
+  type LoginEntry,
+  removeCredentials,
+  storeCredentials,
+  type StoreCredentialsOptions,
+} from "./lib/auth_store.ts";
+export {
+  type CaCertificateFault,
+  findInvalidCaCertificate,
+  type InvalidCaCertificate,
+} from "./lib/ca_certs.ts";
+export { parseRegistry, type RegistryName } from "./lib/reference.ts";
+export { VERSION } from "./lib/version.ts";

@@ -547,7 +547,8 @@ export interface ParseAuthFileOptions {
 
 const HELPER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-function invalid(path: string, detail: string, cause?: unknown): RegistryError {
+/** An `AUTH_FILE_INVALID` error naming the file and what is wrong, never a value. */
+export function invalid(path: string, detail: string, cause?: unknown): RegistryError {
   return new RegistryError(
     "AUTH_FILE_INVALID",
     `Cannot use auth file ${quote(path)}: ${detail}`,
@@ -555,7 +556,8 @@ function invalid(path: string, detail: string, cause?: unknown): RegistryError {
   );
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is a JSON object (not `null`, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -726,7 +728,7 @@ function urlKeyHost(key: string): string {
  * host (containers/image's `normalizeAuthFileKey`). Hosts are lower-cased and
  * Docker Hub aliases map to `docker.io`.
  */
-function normalizeKey(key: string, legacy = false): string {
+export function normalizeKey(key: string, legacy = false): string {
   let host: string;
   let path = "";
   if (key.includes("://")) {
@@ -891,144 +893,4 @@ export function lookupCredentialHelper(
  */
 export function helperServerUrl(registry: string): string {
   return registry === DOCKER_HUB_REGISTRY ? "https://index.docker.io/v1/" : registry;
-}
-
-// ---------------------------------------------------------------------------
-// Writing
-
-function encodeAuth(username: string, password: string): string {
-  return new TextEncoder().encode(`${username}:${password}`).toBase64();
-}
-
-function dirname(path: string): string {
-  const slash = path.lastIndexOf("/");
-  if (slash === -1) return ".";
-  return slash === 0 ? "/" : path.slice(0, slash);
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
-async function readForUpdate(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = UTF8.decode(await Deno.readFile(path));
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    if (error instanceof TypeError) throw invalid(path, "not valid UTF-8");
-    if (error instanceof Deno.errors.IsADirectory) throw invalid(path, "is a directory");
-    throw invalid(path, "cannot be read", error);
-  }
-  if (text.trim() === "") return {};
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw invalid(path, "not valid JSON");
-  }
-  if (!isObject(data)) throw invalid(path, "not a JSON object");
-  if (data.auths !== undefined && data.auths !== null && !isObject(data.auths)) {
-    throw invalid(path, `"auths" is not an object`);
-  }
-  return data;
-}
-
-async function writeAtomically(path: string, data: Record<string, unknown>): Promise<void> {
-  const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = `${dir}/.${basename(path)}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(temp, JSON.stringify(data, null, "\t") + "\n", {
-      createNew: true,
-      mode: 0o600,
-    });
-    if (Deno.build.os !== "windows") await Deno.chmod(temp, 0o600);
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw new RegistryError("AUTH_FILE_INVALID", `Cannot write auth file ${quote(path)}`, {
-      cause: error,
-    });
-  }
-}
-
-const CREDENTIAL_FIELDS = ["auth", "username", "password", "identitytoken", "registrytoken"];
-
-/**
- * Stores `username:password` for a registry in an auth file, as
- * `podman login` does: every other entry and field is kept, the file is
- * written to a temporary file in the same directory (mode 0600) and renamed
- * over the original, and a missing directory is created (mode 0700).
- *
- * @example Storing a login (defined, not run)
- * ```ts
- * import { storeCredentials } from "@regkit/regkit";
- * async function login(path: string, password: string) {
- *   await storeCredentials(path, "quay.io", "me", password);
- * }
- * ```
- * @param path The auth file.
- * @param registry The key to write, as given (e.g. `quay.io` or `quay.io/org`).
- * @param username The username.
- * @param password The password.
- * @returns Resolves once the file is replaced.
- * @throws {RegistryError} `AUTH_FILE_INVALID` when the existing file cannot be
- *   read or parsed (it is then left unchanged), or the new one cannot be written.
- */
-export async function storeCredentials(
-  path: string,
-  registry: string,
-  username: string,
-  password: string,
-): Promise<void> {
-  if (typeof registry !== "string" || registry === "") {
-    throw new TypeError("Cannot store credentials: registry is empty");
-  }
-  if (typeof username !== "string" || username === "" || typeof password !== "string") {
-    throw new TypeError("Cannot store credentials: username and password are required");
-  }
-  const data = (await readForUpdate(path)) ?? {};
-  const auths = isObject(data.auths) ? data.auths : {};
-  const previous = isObject(auths[registry]) ? auths[registry] : {};
-  const entry: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(previous)) {
-    if (!CREDENTIAL_FIELDS.includes(field)) entry[field] = value;
-  }
-  entry.auth = encodeAuth(username, password);
-  auths[registry] = entry;
-  data.auths = auths;
-  await writeAtomically(path, data);
-}
-
-/**
- * Removes a registry's entry from an auth file, as `podman logout` does.
- * Keys that name the same registry in URL form (`https://quay.io`) are
- * removed too; every other entry and field is kept, and the file is replaced
- * atomically. A missing file has nothing to remove.
- *
- * @example Logging out (defined, not run)
- * ```ts
- * import { removeCredentials } from "@regkit/regkit";
- * async function logout(path: string): Promise<boolean> {
- *   return await removeCredentials(path, "quay.io");
- * }
- * ```
- * @param path The auth file.
- * @param registry The key to remove, e.g. `quay.io`.
- * @returns `true` if an entry was removed.
- * @throws {RegistryError} `AUTH_FILE_INVALID` when the file cannot be read,
- *   parsed or written.
- */
-export async function removeCredentials(path: string, registry: string): Promise<boolean> {
-  const data = await readForUpdate(path);
-  if (data === undefined || !isObject(data.auths)) return false;
-  const wanted = normalizeKey(registry);
-  const keys = Object.keys(data.auths).filter((key) =>
-    key === registry || normalizeKey(key) === wanted
-  );
-  if (keys.length === 0) return false;
-  for (const key of keys) delete data.auths[key];
-  await writeAtomically(path, data);
-  return true;
 }

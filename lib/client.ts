@@ -37,28 +37,8 @@ import { tags } from "./ops/tags.ts";
 import * as seed from "./ops/seed.ts";
 import { verifyCredentials } from "./ops/login.ts";
 import { REDACTED } from "./_redact.ts";
-
-const VERSION = "0.1.0";
-
-/** Checks that `pem` holds at least one well-formed certificate block; Deno accepts anything. */
-function checkPemCertificates(pem: string, index: number): void {
-  const blocks = typeof pem === "string"
-    ? [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)]
-    : [];
-  const valid = blocks.length > 0 && blocks.every((block) => {
-    try {
-      return Uint8Array.fromBase64(block[1].replace(/\s+/g, "")).byteLength > 0;
-    } catch {
-      return false;
-    }
-  });
-  if (!valid) {
-    throw new RegistryError(
-      "INVALID_CONFIG",
-      `Cannot use CA certificate #${index + 1}: not a PEM certificate`,
-    );
-  }
-}
+import { checkPemCertificates } from "./ca_certs.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * A container-registry client: existence checks (single and bulk), digests,
@@ -241,8 +221,9 @@ export class ContainerRegistryClient {
    *
    * async function login(path: string, username: string, password: string) {
    *   await using client = new ContainerRegistryClient({ username, password });
-   *   await client.verifyCredentials("quay.io");
-   *   await storeCredentials(path, "quay.io", username, password);
+   *   await storeCredentials(path, { registry: "quay.io", username, password }, {
+   *     verify: () => client.verifyCredentials("quay.io"),
+   *   });
    * }
    * ```
    * @param registry `host[:port]`, optionally with a namespace (`quay.io/org`)

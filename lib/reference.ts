@@ -399,3 +399,63 @@ export function parseRepository(input: string): Repository {
   if (tag !== undefined) throw invalid(input, "a repository takes no tag");
   return new Repository(registry, repository);
 }
+
+/** A registry named on its own, as `login` and `logout` take it. */
+export interface RegistryName {
+  /** The normalized registry, e.g. `quay.io`, `localhost:5000`, `docker.io`. */
+  readonly registry: string;
+  /** The namespace after the host, e.g. `org` for `quay.io/org`; `""` when there is none. */
+  readonly namespace: string;
+  /** The auth-file key `login` writes and `logout` removes: `registry[/namespace]`. */
+  readonly key: string;
+}
+
+/**
+ * Parses a registry name, `host[:port][/namespace]`, as `podman login` takes
+ * it: an `http://` or `https://` prefix and trailing slashes are dropped, the
+ * host is lowercased and Docker Hub's aliases become `docker.io`. The host
+ * must look like one (a `.`, a `:port`, `localhost` or an IPv6 literal), so a
+ * bare word is not mistaken for a registry.
+ *
+ * @example Auth-file keys for login and logout
+ * ```ts
+ * import { parseRegistry } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseRegistry("https://Quay.io/org/").key, "quay.io/org");
+ * assert.equal(parseRegistry("index.docker.io").key, "docker.io");
+ * assert.deepEqual(
+ *   { ...parseRegistry("localhost:5000") },
+ *   { registry: "localhost:5000", namespace: "", key: "localhost:5000" },
+ * );
+ * assert.throws(() => parseRegistry("ubuntu"), { code: "INVALID_REFERENCE" });
+ * ```
+ * @param input The registry, e.g. `quay.io`, `https://quay.io/org` or `[::1]:5000`.
+ * @returns The normalized registry, namespace and auth-file key.
+ * @throws {RegistryError} `INVALID_REFERENCE` when `input` is not `host[:port][/namespace]`.
+ */
+export function parseRegistry(input: string): RegistryName {
+  const text = typeof input === "string" ? input : String(input);
+  const trimmed = text.replace(/^https?:\/\//i, "").replace(/\/+$/, "");
+  const slash = trimmed.indexOf("/");
+  const host = slash === -1 ? trimmed : trimmed.slice(0, slash);
+  const namespace = slash === -1 ? "" : trimmed.slice(slash + 1);
+  const hostLike = host.includes(".") || host.includes(":") || host === "localhost" ||
+    host.startsWith("[");
+  let registry: string | undefined;
+  if (typeof input === "string" && hostLike) {
+    try {
+      // The namespace must be a valid repository path; a placeholder stands in for none.
+      registry = parseRepository(`${host}/${namespace || "regkit"}`).registry;
+    } catch { /* reported below */ }
+  }
+  if (registry === undefined) {
+    throw new RegistryError(
+      "INVALID_REFERENCE",
+      `Cannot parse registry ${
+        quote(text)
+      }: expected host[:port][/namespace], e.g. quay.io or localhost:5000/org`,
+    );
+  }
+  return { registry, namespace, key: namespace === "" ? registry : `${registry}/${namespace}` };
+}

@@ -16,6 +16,23 @@ const FLAGS: string[] = compileFlags();
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
 
+/**
+ * Resolves cli.ts's `@std` imports once, up front, so that no CLI run below
+ * prints deno's own "Download …" lines on the stderr the tests assert on
+ * (a compiled binary never does).
+ */
+async function cacheCliImports(): Promise<void> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["cache", ...FLAGS.filter((f) => f.startsWith("--config=")), CLI],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(`deno cache cli.ts failed: ${new TextDecoder().decode(output.stderr)}`);
+  }
+}
+await cacheCliImports();
+
 interface RunResult {
   code: number;
   bytes: Uint8Array;
@@ -667,4 +684,182 @@ Deno.test("regkit exists | head: stops quietly with 141 when stdout closes early
   assert.match(lines[0], /^unknown Invalid_Reference_0 INVALID_REFERENCE: /);
   assert.equal(lines.at(-1), "status=141");
   assert.equal(await Deno.readTextFile(`${home}/stderr`), "");
+});
+
+/**
+ * Runs the CLI under a pseudo-terminal (`script`) and answers its prompts as a user would:
+ * waits for each prompt, lets the CLI turn echo off, then types the reply and Enter.
+ */
+async function runAnsweringPrompts(
+  home: string,
+  args: string[],
+  answers: Array<[prompt: string, reply: string]>,
+): Promise<{ code: number; text: string }> {
+  const command = [Deno.execPath(), "run", "--no-prompt", ...FLAGS, CLI, ...args]
+    .map(shellQuote)
+    .join(" ");
+  const child = new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    clearEnv: true,
+    env: { ...baseEnv(home, {}), TERM: "xterm" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: home,
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let seen = 0;
+  const readMore = async () => {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    text += decoder.decode(value, { stream: true });
+    return true;
+  };
+  try {
+    for (const [prompt, reply] of answers) {
+      while (!text.includes(prompt, seen)) {
+        if (!(await readMore())) throw new Error(`no prompt ${JSON.stringify(prompt)} in: ${text}`);
+      }
+      seen = text.indexOf(prompt, seen) + prompt.length;
+      // The secret prompt turns echo off right after writing itself: give it that moment, as a
+      // person reading the prompt does.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writer.write(new TextEncoder().encode(reply + "\r"));
+    }
+    while (await readMore()) { /* the rest of the output */ }
+  } finally {
+    await writer.close().catch(() => {});
+  }
+  const { code } = await child.status;
+  text += await stderr;
+  transcripts.push(text);
+  return { code, text };
+}
+
+Deno.test("regkit login prompts on a terminal, and refuses to without one", async (t) => {
+  await using registry = await startRegistry({ auth: "htpasswd" });
+  const home = await Deno.makeTempDir({ prefix: "regkit-cli-login-" });
+  const h = registry.host;
+  const password = registry.users.alice;
+  const authFile = `${home}/auth.json`;
+  const global = ["--authfile", authFile, "--ca-cert", registry.caCertPath!];
+  try {
+    await t.step("without a terminal: --password-stdin is required, nothing is sent", async () => {
+      await registry.clearRequests();
+      const bare = await runCli(home, [...global, "login", h]);
+      assertExit(bare, 2, "login without a terminal");
+      assert.match(bare.stderr, /needs --username and --password-stdin \(.*not a terminal/);
+      assert.ok(bare.stderr.trimEnd().endsWith("(USAGE)"), bare.stderr);
+      const named = await runCli(home, [...global, "login", "--username", "alice", h]);
+      assertExit(named, 2, "login --username without a terminal");
+      assert.match(named.stderr, /needs a password: pass --password-stdin \(.*not a terminal/);
+      assert.equal(bare.stdout + named.stdout, "");
+      assert.deepEqual(await registry.requests(), [], "no request without a password");
+      assert.equal(await Deno.stat(authFile).catch(() => undefined), undefined);
+    });
+
+    await t.step("on a terminal: asks for the username and the password", async () => {
+      const result = await runAnsweringPrompts(home, [...global, "login", h], [
+        ["Username:", "alice"],
+        ["Password:", password],
+      ]);
+      assert.equal(result.code, 0, result.text);
+      assert.match(result.text, /Login Succeeded/);
+      assert.ok(!result.text.includes(password), "the password is not echoed");
+      const stored = JSON.parse(await Deno.readTextFile(authFile));
+      assert.deepEqual(stored.auths[h], { auth: b64(`alice:${password}`) });
+    });
+
+    await t.step("on a terminal with --username: asks for the password only", async () => {
+      await Deno.remove(authFile);
+      const wrong = await runAnsweringPrompts(
+        home,
+        [...global, "login", "--username", "alice", h],
+        [
+          ["Password:", "not the password"],
+        ],
+      );
+      assert.equal(wrong.code, 3, wrong.text);
+      assert.match(wrong.text, /\(UNAUTHORIZED\)/);
+      assert.ok(!wrong.text.includes("Username:"), wrong.text);
+      assert.ok(!wrong.text.includes("not the password"), "the password is not echoed");
+      assert.equal(await Deno.stat(authFile).catch(() => undefined), undefined, "nothing stored");
+
+      const right = await runAnsweringPrompts(
+        home,
+        [...global, "login", "--username", "alice", h],
+        [
+          ["Password:", password],
+        ],
+      );
+      assert.equal(right.code, 0, right.text);
+      assert.match(right.text, /Login Succeeded/);
+      assert.ok(!right.text.includes(password), "the password is not echoed");
+      const stored = JSON.parse(await Deno.readTextFile(authFile));
+      assert.deepEqual(stored.auths[h], { auth: b64(`alice:${password}`) });
+    });
+  } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("regkit login: 20 at once lose no entry; a file-only --allow-write sends no password", async (t) => {
+  await using registry = await startRegistry({ auth: "htpasswd" });
+  const home = await Deno.makeTempDir({ prefix: "regkit-cli-logins-" });
+  const h = registry.host;
+  const password = registry.users.alice;
+  const authFile = `${home}/auth.json`;
+  const global = ["--authfile", authFile, "--ca-cert", registry.caCertPath!];
+  try {
+    await t.step("20 parallel logins, as CI jobs sharing $HOME run them", async () => {
+      const keys = Array.from({ length: 20 }, (_, i) => `${h}/team${i}`);
+      const results = await Promise.all(
+        keys.map((key) =>
+          runCli(home, [
+            ...global,
+            "--quiet",
+            "login",
+            "--username",
+            "alice",
+            "--password-stdin",
+            key,
+          ], {
+            stdin: password,
+          })
+        ),
+      );
+      results.forEach((result, i) => assertExit(result, 0, `login ${keys[i]}`));
+      const auths = JSON.parse(await Deno.readTextFile(authFile)).auths;
+      assert.deepEqual(Object.keys(auths).sort(), [...keys].sort(), "no entry lost");
+    });
+
+    await t.step(
+      "--allow-write=FILE only: refused before the registry sees the password",
+      async () => {
+        await registry.clearRequests();
+        const before = await Deno.readTextFile(authFile);
+        const flags = FLAGS.map((f) => f === "--allow-write" ? `--allow-write=${authFile}` : f);
+        assert.ok(
+          flags.includes(`--allow-write=${authFile}`),
+          "the compile task has --allow-write",
+        );
+        const result = await runCli(
+          home,
+          [...global, "login", "--username", "alice", "--password-stdin", h],
+          { stdin: password, flags },
+        );
+        assertExit(result, 2, "login with --allow-write scoped to the file");
+        assert.match(result.stderr, /--allow-write\) \(INVALID_CONFIG\)\n$/);
+        assert.ok(result.stderr.includes(home), result.stderr);
+        assert.deepEqual(await registry.requests(), [], "nothing was sent to the registry");
+        assert.equal(await Deno.readTextFile(authFile), before);
+      },
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
 });

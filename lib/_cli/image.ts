@@ -1,0 +1,131 @@
+/**
+ * The single-reference commands: `digest`, `manifest`, `inspect` and `tags`.
+ *
+ * @module
+ */
+
+import { type ImageInspection, parseRepository, type PlatformOptions } from "../../mod.ts";
+import { checkOne, type Command, type Context, makeClient } from "./command.ts";
+import type { Outcome } from "./exit_codes.ts";
+
+const MISSING_EXIT =
+  "Exit code: 0 found, 1 missing (MANIFEST_UNKNOWN, PLATFORM_NOT_FOUND), 2 invalid reference\n" +
+  "or platform (INVALID_REFERENCE, INVALID_PLATFORM), 3 undetermined.";
+
+function platformOf(ctx: Context): PlatformOptions {
+  return ctx.flags.platform === undefined ? {} : { platform: ctx.flags.platform };
+}
+
+/** `skopeo inspect`'s field order; a field the image lacks is left out. */
+const INSPECTION_ORDER = [
+  "Name",
+  "Digest",
+  "Tag",
+  "Created",
+  "Architecture",
+  "Os",
+  "Variant",
+  "Labels",
+  "Layers",
+  "MediaType",
+] as const satisfies ReadonlyArray<keyof ImageInspection>;
+
+type Unordered = Exclude<keyof ImageInspection, (typeof INSPECTION_ORDER)[number]>;
+// Fails to compile, naming the field, when ImageInspection gains one the order lacks.
+const _everyFieldOrdered: [Unordered] extends [never] ? true : Unordered = true;
+
+/**
+ * An inspection as pretty JSON, fields in `skopeo inspect`'s order.
+ *
+ * @param inspection What `client.inspect()` returned.
+ * @returns The text, with a final newline.
+ */
+export function formatInspection(inspection: ImageInspection): string {
+  const ordered: Partial<Record<keyof ImageInspection, unknown>> = {};
+  for (const key of INSPECTION_ORDER) {
+    if (inspection[key] !== undefined) ordered[key] = inspection[key];
+  }
+  return JSON.stringify(ordered, null, 4) + "\n";
+}
+
+/** `regkit digest REF`. */
+export const DIGEST: Command = {
+  name: "digest",
+  args: "REF",
+  summary: "print the digest a reference resolves to",
+  usage: ["regkit digest [flags] REF"],
+  description:
+    "Prints the digest REF resolves to (the index digest for an index, unless --platform).",
+  flags: { platform: true },
+  exit: MISSING_EXIT,
+  async run(ctx: Context): Promise<Outcome> {
+    checkOne("digest", ctx.positionals, "reference");
+    await using client = await makeClient(ctx);
+    await ctx.out.write((await client.digest(ctx.positionals[0], platformOf(ctx))) + "\n");
+    return "ok";
+  },
+};
+
+/** `regkit manifest REF`. */
+export const MANIFEST: Command = {
+  name: "manifest",
+  args: "REF",
+  summary: "print the manifest, bytes as served",
+  usage: ["regkit manifest [flags] REF"],
+  description: "Writes the manifest to stdout exactly as the registry served it.",
+  flags: { platform: true },
+  exit: MISSING_EXIT,
+  async run(ctx: Context): Promise<Outcome> {
+    checkOne("manifest", ctx.positionals, "reference");
+    await using client = await makeClient(ctx);
+    await ctx.out.write((await client.manifest(ctx.positionals[0], platformOf(ctx))).bytes);
+    return "ok";
+  },
+};
+
+/** `regkit inspect REF`. */
+export const INSPECT: Command = {
+  name: "inspect",
+  args: "REF",
+  summary: "print image details as JSON, like skopeo inspect",
+  usage: ["regkit inspect [flags] REF"],
+  description: `Prints image details as pretty JSON, like skopeo inspect: ${
+    INSPECTION_ORDER.join(", ")
+  }.
+An index is resolved to --platform, or to this machine's platform.`,
+  flags: { platform: true },
+  exit: MISSING_EXIT,
+  async run(ctx: Context): Promise<Outcome> {
+    checkOne("inspect", ctx.positionals, "reference");
+    await using client = await makeClient(ctx);
+    await ctx.out.write(
+      formatInspection(await client.inspect(ctx.positionals[0], platformOf(ctx))),
+    );
+    return "ok";
+  },
+};
+
+/** `regkit tags REPO`. */
+export const TAGS: Command = {
+  name: "tags",
+  args: "REPO",
+  summary: "list every tag of a repository",
+  usage: ["regkit tags [flags] REPO"],
+  description:
+    "Lists every tag of REPO (e.g. quay.io/org/app), one per line, following pagination.",
+  flags: { json: `print {"Repository": "...", "Tags": [...]} instead` },
+  exit: "Exit code: 0 listed, 1 no such repository (NAME_UNKNOWN), 2 invalid name\n" +
+    "(INVALID_REFERENCE), 3 undetermined.",
+  async run(ctx: Context): Promise<Outcome> {
+    checkOne("tags", ctx.positionals, "repository");
+    const name = parseRepository(ctx.positionals[0]).name;
+    await using client = await makeClient(ctx);
+    const tags = await client.tags(ctx.positionals[0]);
+    await ctx.out.write(
+      ctx.flags.json
+        ? JSON.stringify({ Repository: name, Tags: tags }, null, 4) + "\n"
+        : tags.map((t) => t + "\n").join(""),
+    );
+    return "ok";
+  },
+};
