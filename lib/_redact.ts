@@ -6,6 +6,8 @@
  * @module
  */
 
+import { decodeBase64, encodeBase64 } from "@std/encoding/base64";
+
 /** Query parameters that are protocol, not secrets, and may be shown. */
 const SAFE_QUERY_PARAMS: ReadonlySet<string> = new Set([
   "scope",
@@ -74,18 +76,14 @@ export interface RequestSecrets {
 
 function decodeBasic(blob: string): string | undefined {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(blob), (c) => c.charCodeAt(0)),
-    );
+    return new TextDecoder("utf-8", { fatal: true }).decode(decodeBase64(blob));
   } catch {
     return undefined;
   }
 }
 
 function base64Utf8(text: string): string {
-  let binary = "";
-  for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b);
-  return btoa(binary);
+  return encodeBase64(new TextEncoder().encode(text));
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { decodeBase64 } from "@std/encoding/base64";
 import { RegistryError } from "./errors.ts";
 
 /** Why a CA input is not usable, as {@linkcode findInvalidCaCertificate} reports it. */
@@ -27,7 +28,7 @@ function faultOf(pem: unknown): CaCertificateFault | undefined {
   if (blocks.length === 0) return "no PEM certificate block";
   const decodable = blocks.every((block) => {
     try {
-      return Uint8Array.fromBase64(block[1].replace(/\s+/g, "")).byteLength > 0;
+      return decodeBase64(block[1].replace(/\s+/g, "")).byteLength > 0;
     } catch {
       return false;
     }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { encodeBase64 } from "@std/encoding/base64";
 import { quote, RegistryError, statusError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
@@ -145,10 +146,7 @@ export interface TokenRequest {
 }
 
 function basicHeader(username: string, password: string): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `Basic ${btoa(binary)}`;
+  return `Basic ${encodeBase64(new TextEncoder().encode(`${username}:${password}`))}`;
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { encodeHex } from "@std/encoding/hex";
 import { isRegistryError, quote, RegistryError, statusError } from "./errors.ts";
 import { type AuthChallenge, selectChallenge } from "./challenge.ts";
 import type { Credentials, ResolvedCredentials } from "./credentials.ts";
@@ -89,10 +90,7 @@ function identityOf(resolved: ResolvedCredentials | undefined): Promise<string> 
   let fingerprint = fingerprints.get(credentials);
   if (fingerprint === undefined) {
     fingerprint = crypto.subtle.digest("SHA-256", new TextEncoder().encode(credentials.secret))
-      .then((hash) =>
-        Array.from(new Uint8Array(hash).subarray(0, 8), (b) => b.toString(16).padStart(2, "0"))
-          .join("")
-      );
+      .then((hash) => encodeHex(new Uint8Array(hash).subarray(0, 8)));
     fingerprints.set(credentials, fingerprint);
   }
   return fingerprint.then((f) => [credentials.kind, credentials.username ?? "", f].join("\u0000"));
