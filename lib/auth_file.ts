@@ -377,13 +377,13 @@ export interface AuthFileOptions {
    * An explicit auth file (`--authfile`), used literally. When given, it is
    * the only file read.
    */
-  authFile?: string;
+  authFile?: string | undefined;
   /**
    * Reads environment variables.
    *
    * @default {permittedEnv}
    */
-  env?: EnvReader;
+  env?: EnvReader | undefined;
   /**
    * The operating system whose search order applies: podman's primary file
    * is `${XDG_RUNTIME_DIR}/containers/auth.json` on `linux` and
@@ -392,7 +392,7 @@ export interface AuthFileOptions {
    *
    * @default {Deno.build.os}
    */
-  os?: typeof Deno.build.os;
+  os?: typeof Deno.build.os | undefined;
 }
 
 /** One auth file candidate, as {@linkcode candidateAuthFiles} lists it. */

@@ -240,7 +240,7 @@ export class Http {
         const response = await this.#attempt(request);
         if (!TEMPORARY_STATUSES.has(response.status) || attempt >= retries) return response;
         retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-        const delay = backoffDelay(attempt, retry, retryAfterMs);
+        const delay = backoffDelay(attempt, retry, { retryAfterMs });
         if (delay === undefined) return response; // server asks for a longer wait than we allow
         this.#settings.logger.debug(
           `retrying ${request.method} ${

@@ -92,13 +92,13 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
  *
  * @param attempt How many retries were made before this one.
  * @param policy The policy.
- * @param retryAfterMs The server's requested delay, if any.
+ * @param options `retryAfterMs`: the server's requested delay, if any.
  * @returns Milliseconds to wait, or `undefined` when `Retry-After` exceeds the cap (give up).
  */
 export function backoffDelay(
   attempt: number,
   policy: RetryPolicy,
-  retryAfterMs?: number,
+  { retryAfterMs }: { retryAfterMs?: number | undefined } = {},
 ): number | undefined {
   if (retryAfterMs !== undefined) {
     return retryAfterMs > policy.maxRetryAfterMs ? undefined : retryAfterMs;

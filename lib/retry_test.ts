@@ -37,8 +37,8 @@ Deno.test("backoffDelay() uses full jitter over a capped exponential window", ()
 
 Deno.test("backoffDelay() honours Retry-After up to the cap", () => {
   const policy = retryPolicy({ maxRetryAfterMs: 5000 });
-  assert.equal(backoffDelay(0, policy, 2000), 2000);
-  assert.equal(backoffDelay(0, policy, 6000), undefined);
+  assert.equal(backoffDelay(0, policy, { retryAfterMs: 2000 }), 2000);
+  assert.equal(backoffDelay(0, policy, { retryAfterMs: 6000 }), undefined);
 });
 
 Deno.test("retryPolicy() rejects bad numbers with RangeError naming the option", () => {

@@ -276,7 +276,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
           if (exited) return false;
           try {
             const response = await fetch(`${url}/v2/`, {
-              client: probe,
+              ...(probe && { client: probe }),
               headers: { "user-agent": PROBE_USER_AGENT },
               signal: AbortSignal.timeout(2000),
             });
@@ -323,7 +323,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       const marker = crypto.randomUUID();
       try {
         const response = await fetch(`${url}/v2/?rig-sync=${marker}`, {
-          client: httpClient,
+          ...(httpClient && { client: httpClient }),
           headers: { "user-agent": PROBE_USER_AGENT },
           signal: AbortSignal.timeout(2000),
         });

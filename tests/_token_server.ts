@@ -39,13 +39,13 @@ export interface TokenServerOptions {
   /** `expires_in` of issued tokens, seconds. @default 300 */
   expiresIn?: number;
   /** The `service` (JWT `aud`). @default "regkit-test-registry" */
-  service?: string;
+  service?: string | undefined;
   /** The `issuer` (JWT `iss`). @default "regkit-test-token-issuer" */
   issuer?: string;
   /** Who gets what. @default {@linkcode defaultTokenPolicy} */
   policy?: TokenPolicy;
   /** The test PKI to use. @default await getTestCerts() */
-  certs?: TestCerts;
+  certs?: TestCerts | undefined;
 }
 
 /** One request the token server received. */
@@ -59,7 +59,7 @@ export interface TokenRequestRecord {
   /** `grant_type` of POST requests. */
   grantType?: string;
   /** The `service` parameter, if any. */
-  service?: string;
+  service?: string | undefined;
   /** The HTTP status the server answered with. */
   status: number;
 }
