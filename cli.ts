@@ -5,7 +5,8 @@
  * Output and exit codes are a contract for scripts and release pipelines.
  *
  * ```sh ignore
- * deno run --allow-net --allow-env --allow-read --allow-run --allow-write \
+ * deno run --allow-net --allow-env=HOME,REGISTRY_AUTH_FILE,XDG_RUNTIME_DIR,XDG_CONFIG_HOME,DOCKER_CONFIG,NO_COLOR \
+ *   --allow-read --allow-run --allow-write \
  *   jsr:@regkit/regkit/cli exists quay.io/org/app:1.2 quay.io/org/app:1.3
  * # present sha256:… quay.io/org/app:1.2
  * # absent quay.io/org/app:1.3

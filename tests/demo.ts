@@ -7,17 +7,22 @@
  * @module
  */
 
+import { encodeBase64 } from "@std/encoding/base64";
 import { startRegistry } from "./_registry.ts";
 import { compileFlags, ROOT } from "./_compile_flags.ts";
 import { pushImage } from "./_images.ts";
 
-async function registryInstalled(): Promise<boolean> {
+/** The programs the demo runs, with the Debian package that has each. */
+const PROGRAMS: ReadonlyArray<[program: string, args: string[], pkg: string]> = [
+  ["docker-registry", ["--version"], "docker-registry"],
+  ["htpasswd", ["-nbB", "u", "p"], "apache2-utils"],
+  ["openssl", ["version"], "openssl"],
+];
+
+async function runs(program: string, args: string[]): Promise<boolean> {
   try {
-    const { success } = await new Deno.Command("docker-registry", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
+    const { success } = await new Deno.Command(program, { args, stdout: "null", stderr: "null" })
+      .output();
     return success;
   } catch {
     return false;
@@ -25,7 +30,7 @@ async function registryInstalled(): Promise<boolean> {
 }
 
 function b64(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+  return encodeBase64(new TextEncoder().encode(text));
 }
 
 function shellQuote(value: string): string {
@@ -35,10 +40,15 @@ function shellQuote(value: string): string {
 const out = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text));
 
 async function demo(): Promise<number> {
-  if (!(await registryInstalled())) {
+  const missing = [];
+  for (const [program, args, pkg] of PROGRAMS) {
+    if (!(await runs(program, args))) missing.push([program, pkg]);
+  }
+  if (missing.length > 0) {
     Deno.stderr.writeSync(new TextEncoder().encode(
-      "demo: docker-registry is not installed; on Debian/Ubuntu run:\n" +
-        "  apt-get install -y docker-registry apache2-utils\n",
+      `demo: ${missing.map(([program]) => program).join(", ")} not installed; ` +
+        "on Debian/Ubuntu run (as root):\n" +
+        `  apt-get install -y ${missing.map(([, pkg]) => pkg).join(" ")}\n`,
     ));
     return 2;
   }

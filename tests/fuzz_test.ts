@@ -8,7 +8,10 @@
  */
 import assert from "node:assert/strict";
 // Test-only dependency (pinned exactly in deno.json); nothing the package publishes imports it.
-import fc from "fast-check";
+// Not in deno.json `imports`: Deno fetches every npm package named there on a project's first
+// run, so the demo and the CLI would download it too. Only the tests import it.
+// deno-lint-ignore no-import-prefix
+import fc from "npm:fast-check@3.23.2";
 import {
   isRegistryError,
   parseAuthFile,
