@@ -74,15 +74,13 @@ export {
   type ResolvedCredentials,
   type SkippedCandidate,
 } from "./lib/credentials.ts";
+export { type AuthFileContent, parseAuthFile, type ParseAuthFileOptions } from "./lib/auth_file.ts";
 export {
-  type AuthFileContent,
   type AuthFileOptions,
   defaultLoginAuthFile,
   type EnvReader,
   expandPath,
-  parseAuthFile,
-  type ParseAuthFileOptions,
-} from "./lib/auth_file.ts";
+} from "./lib/auth_paths.ts";
 export {
   type CredentialHelperOptions,
   type HelperAnswer,

@@ -14,18 +14,15 @@ import { quote, RegistryError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { parseReference, type Reference, Repository } from "./reference.ts";
 import {
-  AUTH_FILES,
   type AuthFileContent,
-  candidateAuthFiles,
   type CredentialKind,
   Credentials,
-  type EnvReader,
   helperServerUrl,
   lookupAuthEntry,
   lookupCredentialHelper,
   parseAuthFile,
-  permittedEnv,
 } from "./auth_file.ts";
+import { AUTH_FILES, candidateAuthFiles, type EnvReader, permittedEnv } from "./auth_paths.ts";
 import { type HelperAnswer, runCredentialHelper } from "./credential_helper.ts";
 
 export { AUTH_FILES, type CredentialKind, Credentials, type EnvReader, permittedEnv };

@@ -40,6 +40,7 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
     "lib/_semaphore.ts",
   ]],
   ["credentials", [
+    "lib/auth_paths.ts",
     "lib/auth_file.ts",
     "lib/auth_store.ts",
     "lib/credential_helper.ts",
