@@ -10,8 +10,10 @@
  * @module
  */
 
-import * as posixPath from "@std/path/posix";
-import * as windowsPath from "@std/path/windows";
+import { join as posixJoin } from "@std/path/posix/join";
+import { SEPARATOR as POSIX_SEPARATOR } from "@std/path/posix/constants";
+import { join as windowsJoin } from "@std/path/windows/join";
+import { SEPARATOR as WINDOWS_SEPARATOR } from "@std/path/windows/constants";
 
 /**
  * Reads an environment variable. `undefined` means unset, empty or not
@@ -112,12 +114,12 @@ function candidateSpecs(os: string): CandidateSpec[] {
 }
 
 function patternOf(spec: CandidateSpec, os: string): string {
-  const separator = os === "windows" ? windowsPath.SEPARATOR : posixPath.SEPARATOR;
+  const separator = os === "windows" ? WINDOWS_SEPARATOR : POSIX_SEPARATOR;
   return [`\${${spec.variable}}`, ...spec.segments].join(separator);
 }
 
 function joinFor(os: string): (...parts: string[]) => string {
-  return os === "windows" ? windowsPath.join : posixPath.join;
+  return os === "windows" ? windowsJoin : posixJoin;
 }
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;

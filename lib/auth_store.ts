@@ -12,7 +12,10 @@
  * @module
  */
 
-import { basename, dirname, isAbsolute, join } from "@std/path";
+import { basename } from "@std/path/basename";
+import { dirname } from "@std/path/dirname";
+import { isAbsolute } from "@std/path/is-absolute";
+import { join } from "@std/path/join";
 import { encodeBase64 } from "@std/encoding/base64";
 import { quote, RegistryError } from "./errors.ts";
 import { invalid, isObject, normalizeKey } from "./auth_file.ts";

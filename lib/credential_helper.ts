@@ -6,7 +6,8 @@
  * @module
  */
 
-import { DELIMITER, join } from "@std/path";
+import { DELIMITER } from "@std/path/constants";
+import { join } from "@std/path/join";
 import { quote, RegistryError } from "./errors.ts";
 import { Logger } from "./log.ts";
 
