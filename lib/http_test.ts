@@ -3,6 +3,7 @@ import { isRegistryError } from "./errors.ts";
 import { type FetchFunction, Http } from "./http.ts";
 import { Logger } from "./log.ts";
 import { retryPolicy } from "./retry.ts";
+import { FakeTime } from "@std/testing/time";
 
 /** A fetch that answers from a table and records every URL it was asked for. Sends nothing. */
 function scripted(answers: Record<string, () => Response>) {
@@ -170,4 +171,67 @@ Deno.test("Http refuses an https -> http redirect unless the host is loopback or
       }
     });
   }
+});
+
+Deno.test("Http waits exactly what Retry-After asks before the retry (FakeTime, no real sleep)", async () => {
+  using time = new FakeTime();
+  const asked: number[] = [];
+  let calls = 0;
+  const fetch: FetchFunction = () => {
+    asked.push(Date.now());
+    calls++;
+    return Promise.resolve(
+      calls === 1
+        ? new Response("busy", { status: 503, headers: { "retry-after": "30" } })
+        : new Response("ok", { status: 200 }),
+    );
+  };
+  const client = new Http({
+    fetch,
+    retry: retryPolicy({ retries: 1, maxRetryAfterMs: 60_000 }),
+    timeoutMs: 120_000,
+    userAgent: "test",
+    logger: new Logger("ERROR"),
+  });
+  const start = Date.now();
+  const pending = client.send({
+    method: "GET",
+    url: new URL("https://registry.example/v2/"),
+    maxBytes: 1024,
+    what: "registry.example",
+  });
+  await time.tickAsync(29_999);
+  assert.equal(calls, 1, "no retry before Retry-After has passed");
+  await time.tickAsync(1);
+  const response = await pending;
+  assert.equal(response.status, 200);
+  assert.deepEqual(asked.map((t) => t - start), [0, 30_000]);
+});
+
+Deno.test("Http backs off with full jitter between retries (FakeTime)", async () => {
+  using time = new FakeTime();
+  const asked: number[] = [];
+  const fetch: FetchFunction = () => {
+    asked.push(Date.now());
+    return Promise.resolve(new Response("down", { status: 502 }));
+  };
+  const client = new Http({
+    fetch,
+    // random() = 0.5: each wait is half the window 100, 200, 400 ms.
+    retry: retryPolicy({ retries: 3, baseDelayMs: 100, maxDelayMs: 10_000, random: () => 0.5 }),
+    timeoutMs: 120_000,
+    userAgent: "test",
+    logger: new Logger("ERROR"),
+  });
+  const start = Date.now();
+  const pending = client.send({
+    method: "GET",
+    url: new URL("https://registry.example/v2/"),
+    maxBytes: 1024,
+    what: "registry.example",
+  });
+  for (let i = 0; i < 100; i++) await time.tickAsync(10);
+  const response = await pending;
+  assert.equal(response.status, 502, "the last answer is returned once the retries are spent");
+  assert.deepEqual(asked.map((t) => t - start), [0, 50, 150, 350]);
 });
