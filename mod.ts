@@ -123,3 +123,36 @@ export {
 } from "./lib/ca_certs.ts";
 export { parseRegistry, type RegistryName } from "./lib/reference.ts";
 export { VERSION } from "./lib/version.ts";
+export {
+  ANNOTATION_BUNDLE_PREDICATE_TYPE,
+  ANNOTATION_COSIGN_SIGNATURE,
+  type ArtifactFormat,
+  type ArtifactKind,
+  type ArtifactSource,
+  classifyReferrer,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  type CosignTags,
+  cosignTags,
+  type CosignTagsOptions,
+  type Descriptor,
+  fallbackIndexProblem,
+  MEDIA_TYPE_COSIGN_SIMPLE_SIGNING,
+  MEDIA_TYPE_DSSE_ENVELOPE,
+  MEDIA_TYPE_OCI_EMPTY,
+  MEDIA_TYPE_SIGSTORE_BUNDLE_V03,
+} from "./lib/cosign.ts";
+export type {
+  ArtifactsManyOptions,
+  ArtifactsOptions,
+  ArtifactsResult,
+  AttachedArtifact,
+  DigestArtifacts,
+  DigestSignatures,
+  ReferrersOptions,
+  ReferrersResult,
+  ReferrersSource,
+  SignatureFound,
+  SignedManyOptions,
+  SignedOptions,
+  SignedResult,
+} from "./lib/types.ts";

@@ -21,6 +21,9 @@ import type { AuthTokenWrapper } from "./token.ts";
 import { Transport } from "./transport.ts";
 import { parseReference } from "./reference.ts";
 import type {
+  ArtifactsManyOptions,
+  ArtifactsOptions,
+  ArtifactsResult,
   ClientStats,
   ExistsManyOptions,
   ExistsResult,
@@ -28,13 +31,19 @@ import type {
   ManifestResult,
   OperationOptions,
   PlatformOptions,
+  ReferrersOptions,
+  ReferrersResult,
+  SignedManyOptions,
+  SignedOptions,
+  SignedResult,
 } from "./types.ts";
-import type { OperationContext } from "./ops/_context.ts";
+import type { OperationContext, ReferrersCapability } from "./ops/_context.ts";
 import * as existsOps from "./ops/exists.ts";
 import * as manifestOps from "./ops/manifest.ts";
 import { inspect } from "./ops/inspect.ts";
 import { tags } from "./ops/tags.ts";
 import * as seed from "./ops/seed.ts";
+import * as artifactOps from "./ops/artifacts.ts";
 import { verifyCredentials } from "./ops/login.ts";
 import { REDACTED } from "./_redact.ts";
 import { checkPemCertificates } from "./ca_certs.ts";
@@ -154,6 +163,9 @@ export class ContainerRegistryClient {
     });
   }
 
+  /** Per repository, whether it has the referrers API (learnt from its first answer). */
+  readonly #referrers = new Map<string, Promise<ReferrersCapability>>();
+
   /** Counts of what this client has sent so far. */
   get stats(): ClientStats {
     return { ...this.#http.stats, tokenRequests: this.#transport.tokenRequests };
@@ -166,6 +178,7 @@ export class ContainerRegistryClient {
       transport: this.#transport,
       credentials: this.#credentialOptions,
       signal: signals.length <= 1 ? signals[0] : AbortSignal.any(signals),
+      referrers: this.#referrers,
     };
   }
 
@@ -434,6 +447,122 @@ export class ContainerRegistryClient {
    */
   async tags(repository: string, options: OperationOptions = {}): Promise<string[]> {
     return await tags(this.#context(options), repository);
+  }
+
+  /**
+   * Whether an image is signed: a signature artifact (legacy cosign `.sig`
+   * tag, cosign v3 bundle, notation, …) is attached to its digest, found
+   * through the referrers API, its fallback tag or cosign's tags. Nothing is
+   * verified here.
+   *
+   * @example Is it signed? (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   *
+   * async function check(ref: string) {
+   *   await using client = new ContainerRegistryClient();
+   *   const r = await client.signed(ref, { platforms: "all" });
+   *   if (r.status === "unknown") throw r.error; // never "unsigned" when unsure
+   *   return r.status === "signed";
+   * }
+   * ```
+   * @param imageReference The image reference.
+   * @param options `platforms` (`"all"`: every child of an index too), `signatureRepository`.
+   * @returns `signed`/`unsigned` with what was found, `absent`, or `unknown` with a code.
+   * @throws {RegistryError} `INVALID_REFERENCE`.
+   */
+  async signed(imageReference: string, options: SignedOptions = {}): Promise<SignedResult> {
+    return await artifactOps.signed(this.#context(options), imageReference, options);
+  }
+
+  /**
+   * {@linkcode ContainerRegistryClient.prototype.signed} for many images: one
+   * result per input, in input order, with the requests shared per repository
+   * (one tag listing, or a `HEAD` per candidate tag, whichever is fewer).
+   *
+   * @example (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   *
+   * async function unsigned(refs: string[]) {
+   *   await using client = new ContainerRegistryClient();
+   *   const out: string[] = [];
+   *   for await (const r of client.signedMany(refs, { concurrency: 32 })) {
+   *     if (r.status === "unsigned") out.push(r.reference);
+   *   }
+   *   return out;
+   * }
+   * ```
+   * @param imageReferences References, as an iterable or async iterable.
+   * @param options As `signed`, and `concurrency`.
+   * @returns The results, in input order.
+   * @throws {RangeError} At once, for a bad `concurrency`.
+   */
+  signedMany(
+    imageReferences: Iterable<string> | AsyncIterable<string>,
+    options: SignedManyOptions = {},
+  ): AsyncIterableIterator<SignedResult> {
+    return artifactOps.signedMany(this.#context(options), imageReferences, options);
+  }
+
+  /**
+   * Everything attached to an image, classified: kind (signature,
+   * attestation, SBOM), format, where it was found, digest, tag, predicate
+   * type and creation time. With `platforms: "all"`, each child of an index too.
+   *
+   * @example (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   *
+   * async function list(ref: string) {
+   *   await using client = new ContainerRegistryClient();
+   *   const r = await client.artifacts(ref, { kinds: ["signature", "sbom"] });
+   *   return r.status === "present" ? r.artifacts.map((a) => `${a.kind} ${a.format}`) : [];
+   * }
+   * ```
+   * @param imageReference The image reference.
+   * @param options `platforms`, `kinds`, `signatureRepository`.
+   * @returns `present` with the artifacts, `absent`, or `unknown` with a code.
+   * @throws {RegistryError} `INVALID_REFERENCE`. @throws {TypeError} For bad options.
+   */
+  async artifacts(
+    imageReference: string,
+    options: ArtifactsOptions = {},
+  ): Promise<ArtifactsResult> {
+    return await artifactOps.artifacts(this.#context(options), imageReference, options);
+  }
+
+  /**
+   * {@linkcode ContainerRegistryClient.prototype.artifacts} for many images,
+   * in input order.
+   *
+   * @param imageReferences References, as an iterable or async iterable.
+   * @param options As `artifacts`, and `concurrency`.
+   * @returns The results, in input order.
+   * @throws {RangeError} At once, for a bad `concurrency`.
+   */
+  artifactsMany(
+    imageReferences: Iterable<string> | AsyncIterable<string>,
+    options: ArtifactsManyOptions = {},
+  ): AsyncIterableIterator<ArtifactsResult> {
+    return artifactOps.artifactsMany(this.#context(options), imageReferences, options);
+  }
+
+  /**
+   * The OCI 1.1 referrers of an image: the referrers API where the registry
+   * has it (every page, filter honoured), else the fallback tag schema,
+   * validated; which one was used, and why, is in the answer.
+   *
+   * @param imageReference The image reference (a tag costs one `HEAD`).
+   * @param options `artifactType`.
+   * @returns The subject digest, the descriptors, `source` and `reason`.
+   * @throws {RegistryError} `MANIFEST_UNKNOWN`, and any failure to read the registry.
+   */
+  async referrers(
+    imageReference: string,
+    options: ReferrersOptions = {},
+  ): Promise<ReferrersResult> {
+    return await artifactOps.referrers(this.#context(options), imageReference, options);
   }
 
   /**

@@ -6,6 +6,7 @@
 
 import type { RegistryError, RegistryErrorCode } from "./errors.ts";
 import type { Platform } from "./platform.ts";
+import type { ArtifactFormat, ArtifactKind, ArtifactSource, Descriptor } from "./cosign.ts";
 
 /** The answer of an existence check. */
 export type ExistsResult =
@@ -111,4 +112,208 @@ export interface ClientStats {
   retries: number;
   /** Token requests. */
   tokenRequests: number;
+}
+
+/** An artifact attached to an image: a signature, attestation, SBOM or other. */
+export interface AttachedArtifact {
+  /** What it is. */
+  kind: ArtifactKind;
+  /** How it is encoded. */
+  format: ArtifactFormat;
+  /** Where it was found. */
+  via: ArtifactSource;
+  /** The artifact manifest's digest. */
+  digest: string;
+  /** Its media type. */
+  mediaType: string;
+  /** The repository that holds it (`registry/path`). */
+  repository: string;
+  /** Its artifact type, when it has one (referrers). */
+  artifactType?: string;
+  /** The tag it was found under (`sha256-<hex>.sig`, …), for cosign tags. */
+  tag?: string;
+  /** The in-toto predicate type, when the annotations say. */
+  predicateType?: string;
+  /** When it was made (`org.opencontainers.image.created`), when the annotations say. */
+  created?: string;
+  /** For a legacy cosign `.sig` image: how many signature layers it holds. */
+  layers?: number;
+}
+
+/** How referrers were found for a digest. */
+export interface ReferrersSource {
+  /** `api`: the registry's referrers API; `tag`: the fallback tag schema. */
+  source: "api" | "tag";
+  /** Why the fallback was used, or why the fallback tag was not a referrers index. */
+  reason?: string;
+}
+
+/** The artifacts attached to one manifest (an image, or one platform of an index). */
+export interface DigestArtifacts {
+  /** The manifest's digest. */
+  digest: string;
+  /** Its platform (`os/arch[/variant]`), for a child of an index. */
+  platform?: string;
+  /** What is attached to it. */
+  artifacts: AttachedArtifact[];
+  /** How its referrers were found. */
+  referrers: ReferrersSource;
+}
+
+/** The answer of {@linkcode ContainerRegistryClient.prototype.artifacts}. */
+export type ArtifactsResult =
+  | ({
+    /** The image exists and was examined. */
+    status: "present";
+    /** The input, as given. */
+    reference: string;
+    /** The image's media type, when known. */
+    mediaType?: string;
+    /** With `platforms` other than `"index"` on an index: each child examined. */
+    platforms?: DigestArtifacts[];
+  } & DigestArtifacts)
+  | {
+    /** The image does not exist. */
+    status: "absent";
+    /** The input, as given. */
+    reference: string;
+  }
+  | {
+    /** The answer could not be determined (never "nothing attached"). */
+    status: "unknown";
+    /** The input, as given. */
+    reference: string;
+    /** Why, as a stable code. */
+    code: RegistryErrorCode;
+    /** What went wrong; never a secret. */
+    message: string;
+    /** The error. */
+    error: RegistryError;
+  };
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.artifacts}. */
+export interface ArtifactsOptions extends OperationOptions {
+  /**
+   * Which manifests to examine: `"index"` the digest the reference names;
+   * `"all"` also every child of an index; or a list of platforms
+   * (`os/arch[/variant]`) whose children are examined with the index.
+   * @default {"index"}
+   */
+  platforms?: "index" | "all" | readonly string[];
+  /**
+   * Which kinds to report.
+   * @default {["signature", "attestation", "sbom", "other"]}
+   */
+  kinds?: readonly ArtifactKind[];
+  /**
+   * The repository signatures are kept in, when not the image's (cosign's
+   * `COSIGN_REPOSITORY`), e.g. `quay.io/org/signatures`.
+   * @default {undefined}
+   */
+  signatureRepository?: string;
+}
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.artifactsMany}. */
+export interface ArtifactsManyOptions extends ArtifactsOptions {
+  /**
+   * Images examined at once.
+   * @default {8}
+   */
+  concurrency?: number;
+}
+
+/** A signature found for a digest (without a key: that one exists). */
+export interface SignatureFound {
+  /** How it is encoded. */
+  format: ArtifactFormat;
+  /** Where it was found. */
+  via: ArtifactSource;
+  /** The signature artifact's manifest digest. */
+  digest: string;
+  /** The repository that holds it. */
+  repository: string;
+  /** The tag, for a legacy cosign signature. */
+  tag?: string;
+}
+
+/** Whether one manifest (an image, or one platform of an index) is signed. */
+export interface DigestSignatures {
+  /** `signed`: at least one signature artifact is attached. */
+  status: "signed" | "unsigned";
+  /** The manifest's digest. */
+  digest: string;
+  /** Its platform, for a child of an index. */
+  platform?: string;
+  /** The signatures found. */
+  signatures: SignatureFound[];
+}
+
+/** The answer of {@linkcode ContainerRegistryClient.prototype.signed}. */
+export type SignedResult =
+  | ({
+    /** The input, as given. */
+    reference: string;
+    /** With `platforms: "all"` on an index: each child; the image is signed only when all are. */
+    platforms?: DigestSignatures[];
+  } & DigestSignatures)
+  | {
+    /** The image does not exist. */
+    status: "absent";
+    /** The input, as given. */
+    reference: string;
+  }
+  | {
+    /** The answer could not be determined (never "unsigned"). */
+    status: "unknown";
+    /** The input, as given. */
+    reference: string;
+    /** Why, as a stable code. */
+    code: RegistryErrorCode;
+    /** What went wrong; never a secret. */
+    message: string;
+    /** The error. */
+    error: RegistryError;
+  };
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.signed}. */
+export interface SignedOptions extends OperationOptions {
+  /**
+   * `"index"`: the digest the reference names must be signed; `"all"`: for an
+   * index, every child too.
+   * @default {"index"}
+   */
+  platforms?: "index" | "all";
+  /**
+   * The repository signatures are kept in, when not the image's.
+   * @default {undefined}
+   */
+  signatureRepository?: string;
+}
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.signedMany}. */
+export interface SignedManyOptions extends SignedOptions {
+  /**
+   * Images checked at once.
+   * @default {8}
+   */
+  concurrency?: number;
+}
+
+/** The answer of {@linkcode ContainerRegistryClient.prototype.referrers}. */
+export interface ReferrersResult extends ReferrersSource {
+  /** The subject's digest. */
+  subject: string;
+  /** The referrers' descriptors. */
+  descriptors: Descriptor[];
+  /** Whether the registry applied the `artifactType` filter (else regkit did). */
+  filterApplied: boolean;
+}
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.referrers}. */
+export interface ReferrersOptions extends OperationOptions {
+  /**
+   * Only referrers of this artifact type.
+   * @default {undefined}
+   */
+  artifactType?: string;
 }

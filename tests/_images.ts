@@ -219,7 +219,8 @@ export async function buildImage(options: PushImageOptions = {}): Promise<Pushed
 }
 
 /** Authorization header that lets the rig push to `repository`. */
-async function pushHeaders(
+/** Authorization for pushing to `repository` of the fixture (admin user). */
+export async function pushHeaders(
   registry: RegistryFixture,
   repository: string,
 ): Promise<Record<string, string>> {
@@ -248,13 +249,14 @@ async function expectStatus(response: Response, expected: number[], what: string
   throw new Error(`Cannot push test image: ${what} answered ${response.status}: ${body}`);
 }
 
-async function uploadBlob(
+/** Uploads one blob (skipped when the registry has it). */
+export async function uploadBlob(
   registry: RegistryFixture,
   repository: string,
   digest: string,
   bytes: Uint8Array,
   headers: Record<string, string>,
-) {
+): Promise<void> {
   const head = await registry.fetch(`/v2/${repository}/blobs/${digest}`, {
     method: "HEAD",
     headers,
@@ -282,14 +284,15 @@ async function uploadBlob(
   await expectStatus(put, [201], `PUT blob ${digest}`);
 }
 
-async function putManifest(
+/** PUTs a manifest under `reference` (a tag or its digest). */
+export async function putManifest(
   registry: RegistryFixture,
   repository: string,
   reference: string,
   mediaType: string,
   manifest: Uint8Array,
   headers: Record<string, string>,
-) {
+): Promise<void> {
   const response = await registry.fetch(`/v2/${repository}/manifests/${reference}`, {
     method: "PUT",
     headers: { ...headers, "content-type": mediaType },

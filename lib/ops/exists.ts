@@ -1,6 +1,6 @@
 /**
- * Existence checks: one reference, and many with bounded concurrency, input
- * read lazily and token requests batched across repositories.
+ * Existence checks: one reference, and many with bounded concurrency (the
+ * shared bulk scheduler, `_bulk.ts`).
  *
  * @module
  */
@@ -9,11 +9,8 @@ import { isRegistryError, quote, RegistryError } from "../errors.ts";
 import { parseReference, type Reference } from "../reference.ts";
 import { headManifest } from "../registry_api.ts";
 import type { ExistsManyOptions, ExistsResult } from "../types.ts";
-import { Semaphore } from "../_semaphore.ts";
+import { checkConcurrency, runMany } from "./_bulk.ts";
 import type { OperationContext } from "./_context.ts";
-
-/** How many inputs `existsMany` looks ahead to batch token requests. */
-const READ_AHEAD = 1024;
 
 function unknown(input: string, error: RegistryError): ExistsResult {
   return { status: "unknown", reference: input, code: error.code, message: error.message, error };
@@ -70,73 +67,9 @@ export function existsMany(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: Pick<ExistsManyOptions, "concurrency"> = {},
 ): AsyncIterableIterator<ExistsResult> {
-  const { concurrency = 8 } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
-    throw new RangeError(
-      `Cannot use option "concurrency": ${concurrency} is not an integer from 1 to 1024`,
-    );
-  }
-  return checkAll(ctx, inputs, concurrency);
-}
-
-interface Pending {
-  input: string;
-  ref?: Reference;
-  error?: RegistryError;
-}
-
-async function* checkAll(
-  ctx: OperationContext,
-  inputs: Iterable<string> | AsyncIterable<string>,
-  concurrency: number,
-): AsyncIterableIterator<ExistsResult> {
-  const iterator = Symbol.asyncIterator in inputs
-    ? (inputs as AsyncIterable<string>)[Symbol.asyncIterator]()
-    : (inputs as Iterable<string>)[Symbol.iterator]();
-  // Two horizons: up to `window` checks are scheduled (results wait in order), while up to
-  // READ_AHEAD parsed inputs are looked at to batch token requests (many scopes per request).
-  const window = Math.max(concurrency * 4, 64);
-  const semaphore = new Semaphore(concurrency);
-  const pending: Pending[] = [];
-  const queue: Promise<ExistsResult>[] = [];
-  let exhausted = false;
-  const readAhead = async () => {
-    const fresh: Reference[] = [];
-    while (!exhausted && pending.length < READ_AHEAD) {
-      const next = await iterator.next();
-      if (next.done) {
-        exhausted = true;
-        break;
-      }
-      const input = String(next.value);
-      try {
-        const ref = parseReference(input);
-        pending.push({ input, ref });
-        fresh.push(ref);
-      } catch (error) {
-        if (!isRegistryError(error)) throw error;
-        pending.push({ input, error });
-      }
-    }
-    if (fresh.length > 0) await ctx.transport.prepare(fresh, ctx.signal);
-  };
-  const schedule = ({ input, ref, error }: Pending) => {
-    queue.push(
-      ref !== undefined
-        ? semaphore.run(() => check(ctx, ref, input))
-        : Promise.resolve(unknown(input, error!)),
-    );
-  };
-  try {
-    for (;;) {
-      if (!exhausted && pending.length <= READ_AHEAD / 2) await readAhead();
-      while (queue.length < window && pending.length > 0) schedule(pending.shift()!);
-      const head = queue.shift();
-      if (head === undefined) break;
-      yield await head;
-    }
-  } finally {
-    if (!exhausted) await iterator.return?.();
-    await Promise.allSettled(queue);
-  }
+  const concurrency = checkConcurrency(options.concurrency ?? 8);
+  return runMany(ctx, inputs, concurrency, {
+    run: (ref, input) => check(ctx, ref, input),
+    invalid: unknown,
+  });
 }
