@@ -11,6 +11,7 @@ import { type Outcome, usage } from "./exit_codes.ts";
 import { EXISTS } from "./exists.ts";
 import { commandHelp, overview } from "./help.ts";
 import { DIGEST, INSPECT, MANIFEST, TAGS } from "./image.ts";
+import { ARTIFACTS, SIGNED, TRIANGULATE } from "./signatures.ts";
 
 /** `regkit help [COMMAND]`. */
 const HELP: Command = {
@@ -38,6 +39,9 @@ export const COMMANDS: readonly Command[] = [
   MANIFEST,
   INSPECT,
   TAGS,
+  SIGNED,
+  ARTIFACTS,
+  TRIANGULATE,
   AUTH,
   LOGIN,
   LOGOUT,

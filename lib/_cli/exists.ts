@@ -41,21 +41,34 @@ function textLine(result: ExistsResult, colors: boolean): string {
   }
 }
 
-interface Inputs {
+/** The references a bulk command reads. */
+export interface Inputs {
   references: Iterable<string> | AsyncIterable<string>;
   /** How many there are, when known before the first check. */
   total?: number;
   close(): void;
 }
 
-async function openInputs(ctx: Context): Promise<Inputs> {
+/**
+ * The references of a bulk command: its arguments, or `--from-file FILE|-`.
+ *
+ * @param ctx The invocation.
+ * @param command The command's name, for messages.
+ * @returns The references and how to close their source.
+ * @throws {CliError} `USAGE` for both or neither; `INVALID_CONFIG` for an unreadable file.
+ */
+export async function openInputs(ctx: Context, command = "exists"): Promise<Inputs> {
   const { flags, positionals, io } = ctx;
   const file = flags["from-file"];
   if (file !== undefined && positionals.length > 0) {
-    throw usage(`"exists" takes references or --from-file, not both; see "regkit help exists"`);
+    throw usage(
+      `"${command}" takes references or --from-file, not both; see "regkit help ${command}"`,
+    );
   }
   if (file === undefined && positionals.length === 0) {
-    throw usage(`"exists" needs at least one reference or --from-file; see "regkit help exists"`);
+    throw usage(
+      `"${command}" needs at least one reference or --from-file; see "regkit help ${command}"`,
+    );
   }
   if (file === "-" && flags["password-stdin"]) {
     throw usage(`--from-file - and --password-stdin cannot both read standard input`);

@@ -111,6 +111,43 @@ export const FLAGS = {
     value: "OS/ARCH[/VARIANT]",
     help: "resolve an image index to this platform",
   },
+  type: {
+    type: "string",
+    value: "TYPE",
+    help: "signature (default), attestation, sbom, referrers or digest",
+  },
+  platforms: {
+    type: "string",
+    value: "index|all|OS/ARCH[,…]",
+    help: "which manifests of an index to examine (default index)",
+  },
+  kind: {
+    type: "string",
+    value: "KIND[,…]",
+    help: "signature, attestation, sbom, other (default all)",
+  },
+  "signature-repo": {
+    type: "string",
+    value: "REPO",
+    help: "where signatures are kept, when not the image's repository (COSIGN_REPOSITORY)",
+  },
+  key: {
+    type: "string",
+    multiple: true,
+    value: "FILE",
+    help: "a public key (PEM, cosign.pub); signed then means verified (repeatable)",
+  },
+  identity: {
+    type: "string",
+    value: "REF",
+    help: "the docker-reference the signature must be for",
+  },
+  annotation: {
+    type: "string",
+    multiple: true,
+    value: "K=V",
+    help: "an annotation the signature payload must carry (repeatable)",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** A flag's name, without `--`. */

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { ExistsResult } from "../../mod.ts";
 import type { Output } from "./io.ts";
 
 const CLEAR_LINE = "\r\x1b[2K";
@@ -22,19 +21,23 @@ export class Progress {
   #lastDraw = 0;
   #drawn = false;
   #done = 0;
-  readonly #counts: Record<ExistsResult["status"], number> = {
-    present: 0,
-    absent: 0,
-    unknown: 0,
-  };
+  readonly #counts = new Map<string, number>();
+  readonly #labels: readonly string[];
 
   /**
    * @param stderr Where the line is drawn.
    * @param total How many references there are, when known in advance.
    * @param sharedTerminal Whether stdout goes to the same terminal (then the
    *   line is cleared before each result line).
+   * @param labels The statuses counted, in the order shown.
    */
-  constructor(stderr: Output, total: number | undefined, sharedTerminal: boolean) {
+  constructor(
+    stderr: Output,
+    total: number | undefined,
+    sharedTerminal: boolean,
+    labels: readonly string[] = ["present", "absent", "unknown"],
+  ) {
+    this.#labels = labels;
     this.#stderr = stderr;
     this.#total = total;
     this.#sharedTerminal = sharedTerminal;
@@ -46,9 +49,9 @@ export class Progress {
   }
 
   /** Counts one answer. */
-  count(result: ExistsResult): void {
+  count(result: { status: string }): void {
     this.#done++;
-    this.#counts[result.status]++;
+    this.#counts.set(result.status, (this.#counts.get(result.status) ?? 0) + 1);
   }
 
   /** Draws the line unless it was drawn less than 100 ms ago, or there is only one reference. */
@@ -72,11 +75,8 @@ export class Progress {
     const seconds = Math.max((now - this.#start) / 1000, 0.001);
     const rate = this.#done / seconds;
     const done = this.#total === undefined ? `${this.#done}` : `${this.#done}/${this.#total}`;
-    const { present, absent, unknown } = this.#counts;
-    let line =
-      `regkit: ${done} checked: ${present} present, ${absent} absent, ${unknown} unknown, ${
-        rate.toFixed(1)
-      }/s`;
+    const counts = this.#labels.map((label) => `${this.#counts.get(label) ?? 0} ${label}`);
+    let line = `regkit: ${done} checked: ${counts.join(", ")}, ${rate.toFixed(1)}/s`;
     if (this.#total !== undefined && rate > 0 && this.#done < this.#total) {
       line += `, ETA ${formatDuration((this.#total - this.#done) / rate)}`;
     }

@@ -1,0 +1,334 @@
+/**
+ * `regkit triangulate`, `regkit artifacts` and `regkit signed`: what is
+ * attached to images (cosign tags, OCI 1.1 referrers and their fallback tag,
+ * BuildKit entries), and whether each image is signed.
+ *
+ * @module
+ */
+
+import { green, red, yellow } from "@std/fmt/colors";
+import {
+  type ArtifactKind,
+  type ArtifactsResult,
+  cosignTags,
+  type DigestArtifacts,
+  parseReference,
+  parseRepository,
+  type SignedResult,
+} from "../../mod.ts";
+import { checkOne, type Command, type Context, makeClient } from "./command.ts";
+import { type Outcome, unknownAnswerExitCode, usage } from "./exit_codes.ts";
+import { integerFlag } from "./flags.ts";
+import { oneLine } from "./io.ts";
+import { openInputs } from "./exists.ts";
+import { Progress } from "./progress.ts";
+
+const TYPES = ["signature", "attestation", "sbom", "referrers", "digest"] as const;
+const KINDS: readonly ArtifactKind[] = ["signature", "attestation", "sbom", "other"];
+
+async function triangulate(ctx: Context): Promise<Outcome> {
+  checkOne("triangulate", ctx.positionals, "reference");
+  const type = ctx.flags.type ?? "signature";
+  if (!(TYPES as readonly string[]).includes(type)) {
+    throw usage(`Cannot use --type ${JSON.stringify(type)}: expected one of ${TYPES.join(", ")}`);
+  }
+  const ref = parseReference(ctx.positionals[0]);
+  let digest = ref.digest;
+  if (digest === undefined) {
+    await using client = await makeClient(ctx);
+    digest = await client.digest(ctx.positionals[0]);
+  }
+  const repository = ctx.flags["signature-repo"] === undefined
+    ? ref.name
+    : parseRepository(ctx.flags["signature-repo"]).name;
+  const tags = cosignTags(digest);
+  const line = type === "digest"
+    ? `${ref.name}@${digest}`
+    : `${repository}:${
+      type === "referrers" ? tags.referrers : tags[type as "signature" | "attestation" | "sbom"]
+    }`;
+  await ctx.out.write(line + "\n");
+  if (type === "signature" && !ctx.flags.quiet) {
+    await ctx.beforeStderr();
+    await ctx.err.write(
+      "regkit: note: cosign v3 stores signatures as OCI 1.1 referrers (or in the fallback tag " +
+        `${tags.referrers}), not in ${tags.signature}; "regkit signed" checks every place\n`,
+    );
+  }
+  return "ok";
+}
+
+function platformsOf(ctx: Context, allowList: boolean): "index" | "all" | string[] {
+  const value = ctx.flags.platforms ?? "index";
+  if (value === "index" || value === "all") return value;
+  if (!allowList) {
+    throw usage(`Cannot use --platforms ${JSON.stringify(value)}: expected index or all`);
+  }
+  const list = value.split(",").map((p) => p.trim()).filter(Boolean);
+  if (list.length === 0) throw usage(`Cannot use --platforms "": expected index, all or OS/ARCH`);
+  return list;
+}
+
+function kindsOf(ctx: Context): ArtifactKind[] | undefined {
+  if (ctx.flags.kind === undefined) return undefined;
+  const kinds = ctx.flags.kind.split(",").map((k) => k.trim());
+  for (const kind of kinds) {
+    if (!(KINDS as readonly string[]).includes(kind)) {
+      throw usage(`Cannot use --kind ${JSON.stringify(kind)}: expected ${KINDS.join(", ")}`);
+    }
+  }
+  return kinds as ArtifactKind[];
+}
+
+function concurrencyOf(ctx: Context): number {
+  return ctx.flags.concurrency === undefined
+    ? 8
+    : integerFlag("concurrency", ctx.flags.concurrency, 1, 1024);
+}
+
+/** Runs a bulk command: one result per input, streamed, with a progress line and exit code. */
+async function runBulk<R extends { status: string; reference: string }>(
+  ctx: Context,
+  name: string,
+  labels: readonly string[],
+  results: (
+    client: Awaited<ReturnType<typeof makeClient>>,
+    inputs: AsyncIterable<string> | Iterable<string>,
+  ) => AsyncIterable<R>,
+  format: (result: R, colors: boolean) => string,
+  missing: (result: R) => boolean,
+): Promise<Outcome> {
+  const inputs = await openInputs(ctx, name);
+  const client = await makeClient(ctx);
+  const progress = !ctx.flags.quiet && ctx.io.isTerminal("stderr")
+    ? new Progress(ctx.err, inputs.total, ctx.io.isTerminal("stdout"), labels)
+    : undefined;
+  ctx.setProgress(progress);
+  const colors = !ctx.flags.json && ctx.io.isTerminal("stdout") && !ctx.io.env("NO_COLOR");
+  let some = false;
+  let unknown = false;
+  let configuration: Outcome | undefined;
+  try {
+    await progress?.maybeDraw();
+    for await (const result of results(client, inputs.references)) {
+      if (missing(result)) some = true;
+      if (result.status === "unknown") {
+        unknown = true;
+        const code = (result as unknown as { code: Parameters<typeof unknownAnswerExitCode>[0] })
+          .code;
+        if (unknownAnswerExitCode(code) === 2) configuration ??= code;
+      }
+      progress?.count(result);
+      await progress?.beforeOutput();
+      await ctx.out.write(format(result, colors) + "\n");
+      await progress?.maybeDraw();
+    }
+  } finally {
+    await progress?.clear();
+    ctx.setProgress(undefined);
+    client.close();
+    inputs.close();
+  }
+  return configuration ?? (unknown ? "unknown" : some ? "absent" : "ok");
+}
+
+function unknownLine(reference: string, code: string, message: string, colors: boolean): string {
+  return `${colors ? red("unknown") : "unknown"} ${oneLine(reference)} ${code}: ${
+    oneLine(message)
+  }`;
+}
+
+/** `signed`'s text line. */
+export function signedLine(r: SignedResult, colors: boolean): string {
+  const ref = oneLine(r.reference);
+  switch (r.status) {
+    case "signed": {
+      const formats = [...new Set(r.signatures.map((s) => s.format))];
+      for (const p of r.platforms ?? []) {
+        for (const s of p.signatures) if (!formats.includes(s.format)) formats.push(s.format);
+      }
+      return `${colors ? green("signed") : "signed"} ${r.digest} ${ref} ${formats.join(",")}`;
+    }
+    case "unsigned": {
+      const missing = (r.platforms ?? []).filter((p) => p.status === "unsigned").map((p) =>
+        p.platform
+      );
+      const where = r.signatures.length > 0 && missing.length > 0
+        ? ` (unsigned: ${missing.join(", ")})`
+        : "";
+      return `${colors ? yellow("unsigned") : "unsigned"} ${r.digest} ${ref}${where}`;
+    }
+    case "absent":
+      return `${colors ? yellow("absent") : "absent"} ${ref}`;
+    default:
+      return unknownLine(r.reference, r.code, r.message, colors);
+  }
+}
+
+/** `signed --json`'s record. */
+export function signedJson(r: SignedResult): string {
+  const record: Record<string, unknown> = { reference: r.reference, status: r.status };
+  if (r.status === "signed" || r.status === "unsigned") {
+    record.digest = r.digest;
+    record.signatures = r.signatures.map(({ format, via, digest }) => ({ format, via, digest }));
+    if (r.platforms !== undefined) {
+      record.platforms = r.platforms.map((p) => ({
+        platform: p.platform,
+        digest: p.digest,
+        status: p.status,
+        signatures: p.signatures.map(({ format, via, digest }) => ({ format, via, digest })),
+      }));
+    }
+  }
+  if (r.status === "unknown") {
+    record.code = r.code;
+    record.message = r.message;
+  }
+  return JSON.stringify(record);
+}
+
+function artifactLines(d: DigestArtifacts, indent: string): string[] {
+  const lines: string[] = [];
+  if (d.artifacts.length === 0) lines.push(`${indent}(nothing attached)`);
+  for (const a of d.artifacts) {
+    const extra = [
+      a.tag === undefined ? "" : `tag ${a.tag}`,
+      a.predicateType === undefined ? "" : `predicate ${a.predicateType}`,
+      a.created === undefined ? "" : `created ${a.created}`,
+    ].filter(Boolean).map(oneLine);
+    lines.push(
+      `${indent}${a.kind} ${a.format} via ${a.via} ${a.digest}${
+        extra.length ? ` (${extra.join(", ")})` : ""
+      }`,
+    );
+  }
+  const how = d.referrers.source === "api"
+    ? "referrers API"
+    : `referrers fallback tag (${oneLine(d.referrers.reason ?? "")})`;
+  lines.push(`${indent}[${how}]`);
+  return lines;
+}
+
+function artifactsText(r: ArtifactsResult, colors: boolean): string {
+  if (r.status === "absent") {
+    return `${colors ? yellow("absent") : "absent"} ${oneLine(r.reference)}`;
+  }
+  if (r.status === "unknown") return unknownLine(r.reference, r.code, r.message, colors);
+  const lines = [`${oneLine(r.reference)} ${r.digest}`, ...artifactLines(r, "  ")];
+  for (const p of r.platforms ?? []) {
+    lines.push(`  ${p.platform} ${p.digest}`, ...artifactLines(p, "    "));
+  }
+  return lines.join("\n");
+}
+
+function artifactsJson(r: ArtifactsResult): string {
+  if (r.status !== "unknown") return JSON.stringify(r);
+  const { error: _error, ...rest } = r;
+  return JSON.stringify(rest);
+}
+
+const BULK_FLAGS = {
+  "from-file": "read references from FILE or standard input (-), one per line",
+  "signature-repo": true,
+  concurrency: true,
+} as const;
+
+/** `regkit triangulate REF`. */
+export const TRIANGULATE: Command = {
+  name: "triangulate",
+  args: "REF",
+  summary: "print the cosign tag for an image, as cosign triangulate does",
+  usage: ["regkit triangulate [flags] REF"],
+  description: `Prints what "cosign triangulate" prints: REPO:sha256-<hex>.sig (--type signature),
+.att (attestation), .sbom (sbom), the referrers fallback tag sha256-<hex> (referrers), or
+REPO@sha256:<hex> (digest). A tag is resolved with one HEAD; a digest needs no request.
+cosign v3 keeps signatures as referrers: use "regkit signed" to ask whether an image is signed.`,
+  flags: { type: true, "signature-repo": true },
+  exit: "Exit code: 0 printed, 1 missing image, 2 usage, 3 undetermined.",
+  run: triangulate,
+};
+
+/** `regkit artifacts REF...`. */
+export const ARTIFACTS: Command = {
+  name: "artifacts",
+  args: "REF... | --from-file FILE|-",
+  summary: "list what is attached to images: signatures, attestations, SBOMs",
+  usage: ["regkit artifacts [flags] REF...", "regkit artifacts [flags] --from-file FILE|-"],
+  description: `Lists every artifact attached to each image, as a tree: the image, then (with
+--platforms all) each platform, each artifact with its kind, format, where it was found (via
+referrers-api, referrers-tag, cosign-tag or index), digest, tag, predicate type and creation
+time. Referrers come from the OCI 1.1 referrers API where the registry has it, else from the
+fallback tag sha256-<hex>; legacy cosign tags (.sig, .att, .sbom) are always looked at.
+With --json, one JSON object per image.`,
+  flags: {
+    ...BULK_FLAGS,
+    platforms: "index (default), all, or OS/ARCH[/VARIANT][,…]",
+    kind: true,
+    json: "print JSON Lines, one object per image",
+  },
+  exit: "Exit code: 0 answered, 1 some image absent, 3 some unknown, 2 usage or configuration.",
+  async run(ctx: Context): Promise<Outcome> {
+    const platforms = platformsOf(ctx, true);
+    const kinds = kindsOf(ctx);
+    const concurrency = concurrencyOf(ctx);
+    return await runBulk<ArtifactsResult>(
+      ctx,
+      "artifacts",
+      ["present", "absent", "unknown"],
+      (client, refs) =>
+        client.artifactsMany(refs, {
+          concurrency,
+          platforms,
+          ...(kinds === undefined ? {} : { kinds }),
+          ...(ctx.flags["signature-repo"] === undefined
+            ? {}
+            : { signatureRepository: ctx.flags["signature-repo"] }),
+        }),
+      (r, colors) => ctx.flags.json ? artifactsJson(r) : artifactsText(r, colors),
+      (r) => r.status === "absent",
+    );
+  },
+};
+
+/** `regkit signed REF...`. */
+export const SIGNED: Command = {
+  name: "signed",
+  args: "REF... | --from-file FILE|-",
+  summary: "check that images are signed, one line per input",
+  usage: ["regkit signed [flags] REF...", "regkit signed [flags] --from-file FILE|-"],
+  description: `Checks that a signature is attached to each image's digest: a legacy cosign
+.sig tag with signature layers, a cosign v3 Sigstore bundle (referrer or fallback tag), a
+cosign OCI 1.1 or notation signature. Without --key this says that a signature exists, not
+whose it is. Prints one line per input, in input order:
+  signed <digest> <ref> <format>[,<format>…]
+  unsigned <digest> <ref>
+  absent <ref>
+  unknown <ref> <CODE>: <message>
+With --platforms all, an index is signed only when it and every child are.`,
+  flags: {
+    ...BULK_FLAGS,
+    platforms: "index (default) or all: every child of an index must be signed too",
+    json: `print JSON Lines: {"reference","status","digest","signatures":[…],"platforms"?}`,
+  },
+  exit: "Exit code: 0 all signed, 1 some unsigned or absent and none unknown, 3 some unknown,\n" +
+    "2 usage or configuration error.",
+  async run(ctx: Context): Promise<Outcome> {
+    const platforms = platformsOf(ctx, false) as "index" | "all";
+    const concurrency = concurrencyOf(ctx);
+    return await runBulk<SignedResult>(
+      ctx,
+      "signed",
+      ["signed", "unsigned", "unknown"],
+      (client, refs) =>
+        client.signedMany(refs, {
+          concurrency,
+          platforms,
+          ...(ctx.flags["signature-repo"] === undefined
+            ? {}
+            : { signatureRepository: ctx.flags["signature-repo"] }),
+        }),
+      (r, colors) => ctx.flags.json ? signedJson(r) : signedLine(r, colors),
+      (r) => r.status === "unsigned" || r.status === "absent",
+    );
+  },
+};
