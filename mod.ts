@@ -156,3 +156,25 @@ export type {
   SignedOptions,
   SignedResult,
 } from "./lib/types.ts";
+export {
+  derToRaw,
+  type KeyAlgorithm,
+  parsePublicKey,
+  type VerificationKey,
+} from "./lib/signature/keys.ts";
+export {
+  type Expectations,
+  MAX_SIGNATURE_BYTES,
+  preAuthEncoding,
+  type SignatureVerdict,
+  type UnverifiedReason,
+  verifyBundle,
+  verifySimpleSigning,
+} from "./lib/signature/verify.ts";
+export type {
+  DigestVerification,
+  ExaminedSignature,
+  VerifyManyOptions,
+  VerifyOptions,
+  VerifyResult,
+} from "./lib/types.ts";

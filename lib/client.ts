@@ -36,6 +36,9 @@ import type {
   SignedManyOptions,
   SignedOptions,
   SignedResult,
+  VerifyManyOptions,
+  VerifyOptions,
+  VerifyResult,
 } from "./types.ts";
 import type { OperationContext, ReferrersCapability } from "./ops/_context.ts";
 import * as existsOps from "./ops/exists.ts";
@@ -44,6 +47,7 @@ import { inspect } from "./ops/inspect.ts";
 import { tags } from "./ops/tags.ts";
 import * as seed from "./ops/seed.ts";
 import * as artifactOps from "./ops/artifacts.ts";
+import * as verifyOps from "./ops/verify.ts";
 import { verifyCredentials } from "./ops/login.ts";
 import { REDACTED } from "./_redact.ts";
 import { checkPemCertificates } from "./ca_certs.ts";
@@ -503,6 +507,46 @@ export class ContainerRegistryClient {
     options: SignedManyOptions = {},
   ): AsyncIterableIterator<SignedResult> {
     return artifactOps.signedMany(this.#context(options), imageReferences, options);
+  }
+
+  /**
+   * Verifies, offline with `crypto.subtle`, that an image is signed by one of
+   * `keys` for its digest (and `identity`, `annotations`): legacy cosign
+   * signatures and cosign v3 bundles. No transparency log or certificate is
+   * checked; a keyless bundle is `unverified` with reason `keyless`.
+   *
+   * @example (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   *
+   * async function ours(ref: string, pem: string) {
+   *   await using client = new ContainerRegistryClient();
+   *   const r = await client.verify(ref, { keys: [pem], identity: "quay.io/org/app" });
+   *   if (r.status === "unknown") throw r.error;
+   *   return r.status === "verified";
+   * }
+   * ```
+   * @param imageReference The image reference.
+   * @param options Keys, identity, annotations, platforms, signature repository.
+   * @returns `verified`, `unverified`, `unsigned`, `absent` or `unknown`.
+   * @throws {RegistryError} `INVALID_CONFIG` for an unsupported key.
+   */
+  async verify(imageReference: string, options: VerifyOptions): Promise<VerifyResult> {
+    return await verifyOps.verify(this.#context(options), imageReference, options);
+  }
+
+  /**
+   * {@linkcode ContainerRegistryClient.prototype.verify} for many images, in input order.
+   *
+   * @param imageReferences References, as an iterable or async iterable.
+   * @param options As `verify`, and `concurrency`.
+   * @returns The results, in input order.
+   */
+  verifyMany(
+    imageReferences: Iterable<string> | AsyncIterable<string>,
+    options: VerifyManyOptions,
+  ): AsyncIterableIterator<VerifyResult> {
+    return verifyOps.verifyMany(this.#context(options), imageReferences, options);
   }
 
   /**

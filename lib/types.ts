@@ -7,6 +7,8 @@
 import type { RegistryError, RegistryErrorCode } from "./errors.ts";
 import type { Platform } from "./platform.ts";
 import type { ArtifactFormat, ArtifactKind, ArtifactSource, Descriptor } from "./cosign.ts";
+import type { VerificationKey } from "./signature/keys.ts";
+import type { UnverifiedReason } from "./signature/verify.ts";
 
 /** The answer of an existence check. */
 export type ExistsResult =
@@ -316,4 +318,89 @@ export interface ReferrersOptions extends OperationOptions {
    * @default {undefined}
    */
   artifactType?: string;
+}
+
+/** One signature examined with keys. */
+export interface ExaminedSignature extends SignatureFound {
+  /** Whether it verifies and binds to the digest (identity, annotations). */
+  verified: boolean;
+  /** The fingerprint (SHA-256 of the SPKI, hex) of the key that verified it. */
+  keyFingerprint?: string;
+  /** Why it does not count. */
+  reason?: UnverifiedReason;
+  /** More words on why. */
+  detail?: string;
+}
+
+/** The verification of one manifest (an image, or one platform of an index). */
+export interface DigestVerification {
+  /**
+   * `verified`: a signature verifies with a given key for this digest;
+   * `unverified`: signatures exist, none verifies; `unsigned`: none exists.
+   */
+  status: "verified" | "unverified" | "unsigned";
+  /** The manifest's digest. */
+  digest: string;
+  /** Its platform, for a child of an index. */
+  platform?: string;
+  /** Every signature examined. */
+  signatures: ExaminedSignature[];
+}
+
+/** The answer of {@linkcode ContainerRegistryClient.prototype.verify}. */
+export type VerifyResult =
+  | ({
+    /** The input, as given. */
+    reference: string;
+    /** With `platforms: "all"`: each child; the image is verified only when all are. */
+    platforms?: DigestVerification[];
+  } & DigestVerification)
+  | {
+    /** The image does not exist. */
+    status: "absent";
+    /** The input, as given. */
+    reference: string;
+  }
+  | {
+    /** The answer could not be determined (never "unsigned"). */
+    status: "unknown";
+    /** The input, as given. */
+    reference: string;
+    /** Why, as a stable code. */
+    code: RegistryErrorCode;
+    /** What went wrong; never a secret. */
+    message: string;
+    /** The error. */
+    error: RegistryError;
+  };
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.verify}. */
+export interface VerifyOptions extends SignedOptions {
+  /** Public keys: PEM text (`cosign.pub`) or keys from `parsePublicKey`. */
+  keys: ReadonlyArray<string | VerificationKey>;
+  /**
+   * The image name a legacy signature must be for (`docker-reference`), e.g.
+   * `quay.io/org/app`; a tag or digest in it must match too.
+   * @default {undefined}
+   */
+  identity?: string;
+  /**
+   * Annotations the payload must carry (pubtools-sign puts `tag=T`).
+   * @default {undefined}
+   */
+  annotations?: Readonly<Record<string, string>>;
+  /**
+   * Most signatures examined per manifest (a hostile `.sig` image may hold thousands).
+   * @default {16}
+   */
+  maxSignatures?: number;
+}
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.verifyMany}. */
+export interface VerifyManyOptions extends VerifyOptions {
+  /**
+   * Images checked at once.
+   * @default {8}
+   */
+  concurrency?: number;
 }

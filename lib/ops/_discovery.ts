@@ -77,6 +77,8 @@ export class Discovery {
   readonly #expected = new Map<string, number>();
   readonly #tagSets = new Map<string, Promise<ReadonlySet<string> | "head">>();
   readonly #candidates: number;
+  /** Signature manifests read so far, by digest (verification reads their layers). */
+  readonly manifests = new Map<string, Record<string, unknown>>();
 
   /**
    * @param ctx The client's wiring.
@@ -292,6 +294,7 @@ export class Discovery {
       parseReference(`${repository.name}:${tag}`),
       { what, action: "read the cosign tag of", signal: this.#ctx.signal },
     );
+    this.manifests.set(manifest.digest, manifest.json);
     const layers = Array.isArray(manifest.json.layers) ? manifest.json.layers : [];
     const layerType = kind === "signature"
       ? MEDIA_TYPE_COSIGN_SIMPLE_SIGNING

@@ -36,18 +36,18 @@ const BUILDKIT_DIGEST = "vnd.docker.reference.digest";
 
 type Unknown = Extract<ArtifactsResult, { status: "unknown" }>;
 
-function unknown(reference: string, error: RegistryError): Unknown {
+export function unknown(reference: string, error: RegistryError): Unknown {
   return { status: "unknown", reference, code: error.code, message: error.message, error };
 }
 
 /** Checked options of {@linkcode artifacts} and {@linkcode signed}. */
-interface Plan {
+export interface Plan {
   platforms: "index" | "all" | readonly string[];
   kinds: ReadonlySet<ArtifactKind>;
   signatureRepository?: Repository;
 }
 
-function plan(options: ArtifactsOptions): Plan {
+export function plan(options: ArtifactsOptions): Plan {
   const { platforms = "index", kinds = ALL_KINDS } = options;
   if (platforms !== "index" && platforms !== "all") {
     if (!Array.isArray(platforms)) {
@@ -72,7 +72,7 @@ function plan(options: ArtifactsOptions): Plan {
 }
 
 /** The attached-artifact candidates each image asks about, for the listing-vs-HEAD choice. */
-function candidates(kinds: ReadonlySet<ArtifactKind>): number {
+export function candidates(kinds: ReadonlySet<ArtifactKind>): number {
   return 1 + ["signature", "attestation", "sbom"].filter((k) => kinds.has(k as ArtifactKind))
     .length;
 }
@@ -92,7 +92,8 @@ function buildkitArtifact(d: Descriptor, repository: Reference) {
   };
 }
 
-async function examine(
+/** Examines one image (see `artifacts`). */
+export async function examine(
   ctx: OperationContext,
   discovery: Discovery,
   ref: Reference,
