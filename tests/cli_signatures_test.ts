@@ -117,3 +117,71 @@ Deno.test("regkit signed --platforms all: exit 1 until every child is signed", a
     `unsigned ${index.digest} ${h}/cli/multi:v1 (unsigned: linux/arm64/v8)\n`,
   );
 });
+
+Deno.test("regkit signed --key: verified, unverified with the reason, bad key files exit 2", async () => {
+  await using registry = await startRegistry({ auth: "none" });
+  const ours = await generateKey();
+  const theirs = await generateKey();
+  const h = registry.host;
+  const dir = await Deno.makeTempDir({ prefix: "regkit-keys-" });
+  try {
+    await Deno.writeTextFile(`${dir}/cosign.pub`, ours.pem);
+    await Deno.writeTextFile(`${dir}/not-a-key.pub`, "hello");
+    const good = await pushImage(registry, "k/app", "good");
+    await pushCosignSignature(registry, "k/app", good.digest, [
+      await signLayer(ours, `${h}/k/app`, good.digest, { tag: "good" }),
+    ]);
+    const bad = await pushImage(registry, "k/app", "bad");
+    await pushCosignSignature(registry, "k/app", bad.digest, [
+      await signLayer(theirs, `${h}/k/app`, bad.digest),
+    ]);
+    const plain = await pushImage(registry, "k/app", "plain");
+    const key = await (await import("../mod.ts")).parsePublicKey(ours.pem);
+    const ok = await run([
+      "signed",
+      "--key",
+      `${dir}/cosign.pub`,
+      "--identity",
+      `${h}/k/app`,
+      "--annotation",
+      "tag=good",
+      `${h}/k/app:good`,
+    ]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.equal(
+      ok.out,
+      `signed ${good.digest} ${h}/k/app:good cosign key=${key.fingerprint.slice(0, 16)}\n`,
+    );
+    const mixed = await run([
+      "signed",
+      "--key",
+      `${dir}/cosign.pub`,
+      `${h}/k/app:bad`,
+      `${h}/k/app:plain`,
+    ]);
+    assert.equal(mixed.code, 1);
+    assert.equal(
+      mixed.out,
+      `unverified ${bad.digest} ${h}/k/app:bad wrong-key\nunsigned ${plain.digest} ${h}/k/app:plain\n`,
+    );
+    const json = await run(["signed", "--json", "--key", `${dir}/cosign.pub`, `${h}/k/app:bad`]);
+    const record = JSON.parse(json.out);
+    assert.equal(record.status, "unverified");
+    assert.deepEqual(
+      record.signatures.map((s: { verified: boolean; reason: string }) => [s.verified, s.reason]),
+      [[false, "wrong-key"]],
+    );
+    const missingFile = await run(["signed", "--key", `${dir}/nope.pub`, `${h}/k/app:good`]);
+    assert.equal(missingFile.code, 2);
+    assert.match(missingFile.err, /Cannot read key ".*nope\.pub"/);
+    const notKey = await run(["signed", "--key", `${dir}/not-a-key.pub`, `${h}/k/app:good`]);
+    assert.equal(notKey.code, 2);
+    assert.match(
+      notKey.err,
+      /Cannot use key ".*not-a-key\.pub": not a PEM public key \(INVALID_CONFIG\)/,
+    );
+    assert.equal((await run(["signed", "--identity", "x/y", `${h}/k/app:good`])).code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -12,14 +12,17 @@ import {
   type ArtifactsResult,
   cosignTags,
   type DigestArtifacts,
+  parsePublicKey,
   parseReference,
   parseRepository,
   type SignedResult,
+  type VerificationKey,
+  type VerifyResult,
 } from "../../mod.ts";
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
-import { type Outcome, unknownAnswerExitCode, usage } from "./exit_codes.ts";
+import { CliError, type Outcome, unknownAnswerExitCode, usage } from "./exit_codes.ts";
 import { integerFlag } from "./flags.ts";
-import { oneLine } from "./io.ts";
+import { describeReadError, oneLine } from "./io.ts";
 import { openInputs } from "./exists.ts";
 import { Progress } from "./progress.ts";
 
@@ -233,6 +236,110 @@ const BULK_FLAGS = {
   concurrency: true,
 } as const;
 
+async function keysOf(ctx: Context): Promise<VerificationKey[]> {
+  const keys: VerificationKey[] = [];
+  for (const path of ctx.flags.key ?? []) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      throw new CliError(
+        "INVALID_CONFIG",
+        `Cannot read key ${JSON.stringify(path)}: ${
+          describeReadError(error, "not permitted (--allow-read)")
+        }`,
+      );
+    }
+    keys.push(await parsePublicKey(text, { label: path }));
+  }
+  return keys;
+}
+
+function annotationsOf(ctx: Context): Record<string, string> | undefined {
+  if (ctx.flags.annotation === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of ctx.flags.annotation) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw usage(`Cannot use --annotation ${JSON.stringify(pair)}: expected K=V`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `signed --key`'s text line. */
+export function verifiedLine(r: VerifyResult, colors: boolean): string {
+  const ref = oneLine(r.reference);
+  switch (r.status) {
+    case "verified": {
+      const all = [...r.signatures, ...(r.platforms ?? []).flatMap((p) => p.signatures)];
+      const ok = all.find((s) => s.verified)!;
+      return `${colors ? green("signed") : "signed"} ${r.digest} ${ref} ${ok.format} key=${
+        ok.keyFingerprint!.slice(0, 16)
+      }`;
+    }
+    case "unverified": {
+      const all = [
+        ...r.signatures.map((s) => s.reason),
+        ...(r.platforms ?? []).filter((p) => p.status !== "verified").map((p) =>
+          p.status === "unsigned"
+            ? `${p.platform}: unsigned`
+            : `${p.platform}: ${[...new Set(p.signatures.map((s) => s.reason))].join(",")}`
+        ),
+      ].filter((x) => x !== undefined);
+      return `${colors ? red("unverified") : "unverified"} ${r.digest} ${ref} ${
+        [...new Set(all)].join(",")
+      }`;
+    }
+    case "unsigned":
+      return `${colors ? yellow("unsigned") : "unsigned"} ${r.digest} ${ref}`;
+    case "absent":
+      return `${colors ? yellow("absent") : "absent"} ${ref}`;
+    default:
+      return unknownLine(r.reference, r.code, r.message, colors);
+  }
+}
+
+/** `signed --key --json`'s record: every examined signature with `verified` and the reason. */
+export function verifiedJson(r: VerifyResult): string {
+  if (r.status === "unknown") {
+    return JSON.stringify({
+      reference: r.reference,
+      status: r.status,
+      code: r.code,
+      message: r.message,
+    });
+  }
+  const status = r.status === "verified" ? "signed" : r.status;
+  return JSON.stringify({ ...r, status });
+}
+
+async function signedWithKeys(ctx: Context): Promise<Outcome> {
+  const platforms = platformsOf(ctx, false) as "index" | "all";
+  const concurrency = concurrencyOf(ctx);
+  const keys = await keysOf(ctx);
+  const annotations = annotationsOf(ctx);
+  const identity = ctx.flags.identity;
+  if (identity !== undefined) parseReference(identity);
+  return await runBulk<VerifyResult>(
+    ctx,
+    "signed",
+    ["verified", "unverified", "unsigned", "unknown"],
+    (client, refs) =>
+      client.verifyMany(refs, {
+        keys,
+        concurrency,
+        platforms,
+        ...(identity === undefined ? {} : { identity }),
+        ...(annotations === undefined ? {} : { annotations }),
+        ...(ctx.flags["signature-repo"] === undefined
+          ? {}
+          : { signatureRepository: ctx.flags["signature-repo"] }),
+      }),
+    (r, colors) => ctx.flags.json ? verifiedJson(r) : verifiedLine(r, colors),
+    (r) => r.status !== "verified" && r.status !== "unknown",
+  );
+}
+
 /** `regkit triangulate REF`. */
 export const TRIANGULATE: Command = {
   name: "triangulate",
@@ -304,15 +411,33 @@ whose it is. Prints one line per input, in input order:
   unsigned <digest> <ref>
   absent <ref>
   unknown <ref> <CODE>: <message>
-With --platforms all, an index is signed only when it and every child are.`,
+With --platforms all, an index is signed only when it and every child are.
+
+With --key FILE (repeatable; PEM public keys as cosign writes them: ECDSA P-256/P-384, RSA,
+Ed25519), "signed" means verified offline: a signature verifies with one of the keys, for this
+digest, for --identity REF (legacy signatures' docker-reference) and with every --annotation
+K=V. Lines then are:
+  signed <digest> <ref> <format> key=<fingerprint prefix>
+  unverified <digest> <ref> <reason>[,<reason>…]
+  unsigned <digest> <ref>
+Reasons: wrong-key, digest-mismatch, identity-mismatch, missing-annotation,
+bad-signature-encoding, bad-payload, keyless, unsupported-format, too-large. No transparency
+log or certificate is checked (as cosign's --insecure-ignore-tlog with --key).`,
   flags: {
     ...BULK_FLAGS,
+    key: true,
+    identity: true,
+    annotation: true,
     platforms: "index (default) or all: every child of an index must be signed too",
     json: `print JSON Lines: {"reference","status","digest","signatures":[…],"platforms"?}`,
   },
-  exit: "Exit code: 0 all signed, 1 some unsigned or absent and none unknown, 3 some unknown,\n" +
-    "2 usage or configuration error.",
+  exit: "Exit code: 0 all signed (verified with --key), 1 some unsigned, unverified or absent\n" +
+    "and none unknown, 3 some unknown, 2 usage or configuration error (a bad --key file).",
   async run(ctx: Context): Promise<Outcome> {
+    if (ctx.flags.key !== undefined) return await signedWithKeys(ctx);
+    if (ctx.flags.identity !== undefined || ctx.flags.annotation !== undefined) {
+      throw usage(`--identity and --annotation need --key; see "regkit help signed"`);
+    }
     const platforms = platformsOf(ctx, false) as "index" | "all";
     const concurrency = concurrencyOf(ctx);
     return await runBulk<SignedResult>(
