@@ -368,3 +368,13 @@ Deno.test("derToRaw() is strict", () => {
     assert.throws(() => derToRaw(new Uint8Array(bad), 2), RangeError, JSON.stringify(bad));
   }
 });
+
+Deno.test("a key's fingerprint is what the README's openssl command prints", async () => {
+  const path = new URL("v1-cimage-cosign-valid/cosign.pub", GOLDEN).pathname;
+  const der = await new Deno.Command("openssl", {
+    args: ["pkey", "-pubin", "-in", path, "-outform", "DER"],
+    stdout: "piped",
+  }).output();
+  const expected = (await sha256(der.stdout)).slice("sha256:".length);
+  assert.equal((await parsePublicKey(await Deno.readTextFile(path))).fingerprint, expected);
+});
