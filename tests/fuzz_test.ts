@@ -1,6 +1,7 @@
 /**
  * Property tests (fast-check) of the parsers that read untrusted text: references, challenges,
- * `Link` headers and auth files. They throw only `RegistryError` (or nothing at all), never a
+ * `Link` headers, auth files, public keys, DER signatures, signature payloads, Sigstore bundles and
+ * referrers indexes. They throw only `RegistryError` (or nothing at all), never a
  * `TypeError` from our code, and valid references round-trip through their canonical form.
  *
  * Each property runs `FUZZ_RUNS` inputs (default 2000); CI runs `FUZZ_RUNS=25000` once, which
@@ -13,14 +14,20 @@ import assert from "node:assert/strict";
 // deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@3.23.2";
 import {
+  classifyReferrer,
+  derToRaw,
+  fallbackIndexProblem,
   isRegistryError,
   parseAuthFile,
   parseChallenges,
   parseLinkHeader,
+  parsePublicKey,
   parseReference,
   parseRepository,
   type RegistryErrorCode,
   selectChallenge,
+  verifyBundle,
+  verifySimpleSigning,
 } from "../mod.ts";
 import { nextLink } from "../lib/link.ts";
 
@@ -354,4 +361,155 @@ Deno.test("the parsers stay linear on long adversarial input", () => {
     onlyRegistryErrors(() => parseReference(input), "INVALID_REFERENCE");
     onlyRegistryErrors(() => parseAuthFile("/x", input), "AUTH_FILE_INVALID");
   }
+});
+
+/** Crypto properties run fewer inputs: each may cost a WebCrypto call. */
+const cryptoParams = { numRuns: Math.max(1, Math.ceil(NUM_RUNS / 10)) };
+const encoder = new TextEncoder();
+const keyPair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+  "sign",
+  "verify",
+]);
+const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keyPair.publicKey));
+const testKey = await parsePublicKey(
+  `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----`,
+);
+const DIGEST = "sha256:" + "a".repeat(64);
+
+/** JSON-ish values shaped like signature payloads and bundles, with hostile leaves. */
+const leaf = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.constant(null),
+  fc.boolean(),
+  fc.constant(DIGEST),
+  fc.constant("application/vnd.in-toto+json"),
+  fc.constant("application/vnd.dev.sigstore.bundle.v0.3+json"),
+  fc.constant("cosign container image signature"),
+  fc.base64String(),
+);
+const shaped = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    leaf,
+    fc.array(tie("value"), { maxLength: 4 }),
+    fc.dictionary(
+      fc.oneof(
+        fc.constantFrom(
+          "critical",
+          "image",
+          "docker-manifest-digest",
+          "identity",
+          "docker-reference",
+          "type",
+          "optional",
+          "mediaType",
+          "verificationMaterial",
+          "certificate",
+          "publicKey",
+          "dsseEnvelope",
+          "payload",
+          "payloadType",
+          "signatures",
+          "sig",
+          "subject",
+          "digest",
+          "sha256",
+          "manifests",
+          "annotations",
+          "artifactType",
+          "platform",
+        ),
+        fc.string(),
+      ),
+      tie("value"),
+      { maxKeys: 6 },
+    ),
+  ),
+})).value;
+
+Deno.test("verifySimpleSigning() and verifyBundle() never throw and never verify junk", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(shaped.map((v) => encoder.encode(JSON.stringify(v))), fc.uint8Array()),
+      fc.oneof(fc.base64String(), fc.string(), fc.constant(undefined)),
+      async (payload, signature) => {
+        const v = await verifySimpleSigning({ payload, signature }, [testKey], {
+          digest: DIGEST,
+          identity: "quay.io/org/app",
+          annotations: { tag: "1" },
+        });
+        assert.equal(v.verified, false);
+        const b = await verifyBundle(payload, [testKey], { digest: DIGEST });
+        assert.equal(b.verified, false);
+      },
+    ),
+    cryptoParams,
+  );
+});
+
+Deno.test("derToRaw() throws only RangeError", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.uint8Array({ maxLength: 70 }).map((b) => new Uint8Array([0x30, b.length, ...b])),
+      ),
+      (der) => {
+        try {
+          const raw = derToRaw(der, 32);
+          assert.equal(raw.length, 64);
+        } catch (error) {
+          assert.ok(error instanceof RangeError, String(error));
+        }
+      },
+    ),
+    params,
+  );
+});
+
+Deno.test("parsePublicKey() throws only INVALID_CONFIG", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.string(),
+        fc.uint8Array({ maxLength: 120 }).map((b) =>
+          `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...b))}\n-----END PUBLIC KEY-----`
+        ),
+        fc.uint8Array({ maxLength: 40 }).map((b) => {
+          const mutated = spki.slice();
+          for (let i = 0; i < b.length; i += 2) mutated[b[i] % mutated.length] = b[i + 1] ?? 0;
+          return `-----BEGIN PUBLIC KEY-----\n${
+            btoa(String.fromCharCode(...mutated))
+          }\n-----END PUBLIC KEY-----`;
+        }),
+      ),
+      async (pem) => {
+        try {
+          await parsePublicKey(pem, { label: "fuzz.pub" });
+        } catch (error) {
+          assert.ok(isRegistryError(error, "INVALID_CONFIG"), String(error));
+        }
+      },
+    ),
+    cryptoParams,
+  );
+});
+
+Deno.test("referrer classification and fallback-index checks never throw", () => {
+  fc.assert(
+    fc.property(shaped, fc.option(fc.string()), (value, artifactType) => {
+      const record = typeof value === "object" && value !== null && !Array.isArray(value)
+        ? value as Record<string, unknown>
+        : { manifests: [value] };
+      classifyReferrer({
+        ...(artifactType === null ? {} : { artifactType }),
+        annotations: Object.fromEntries(
+          Object.entries(record).filter(([, v]) => typeof v === "string"),
+        ) as Record<string, string>,
+      });
+      fallbackIndexProblem(record, { digest: DIGEST, subject: "sha256:" + "b".repeat(64) });
+    }),
+    params,
+  );
 });
