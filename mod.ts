@@ -142,6 +142,7 @@ export {
   MEDIA_TYPE_SIGSTORE_BUNDLE_V03,
 } from "./lib/cosign.ts";
 export type {
+  AbsentResult,
   ArtifactsManyOptions,
   ArtifactsOptions,
   ArtifactsResult,
@@ -155,6 +156,7 @@ export type {
   SignedManyOptions,
   SignedOptions,
   SignedResult,
+  UnknownResult,
 } from "./lib/types.ts";
 export {
   derToRaw,

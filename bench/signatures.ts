@@ -36,7 +36,9 @@ const args = parseArgs(Deno.args, {
 const N = Number(args.n);
 const M = Number(args.m);
 const SAMPLE = Number(args.sample);
-const log = (text: string) => console.error(`bench: ${text}`);
+const encoder = new TextEncoder();
+const log = (text: string) => Deno.stderr.writeSync(encoder.encode(`bench: ${text}\n`));
+const print = (text: string) => Deno.stdout.writeSync(encoder.encode(`${text}\n`));
 
 interface Row {
   name: string;
@@ -200,17 +202,17 @@ const raw = rows.find((r) => r.name.startsWith("raw"))!;
 const pipeline = rows.find((r) => r.name.startsWith("pipeline"));
 const signedCount = [...truth.values()].filter(Boolean).length;
 if (args.json) {
-  console.log(JSON.stringify({ n: refs.length, m: M, signed: signedCount, rows }));
+  print(JSON.stringify({ n: refs.length, m: M, signed: signedCount, rows }));
 } else {
-  console.log(
+  print(
     `N = ${refs.length} images over ${M} repositories, ${signedCount} signed ` +
       `(legacy .sig, cosign v3 bundle in the fallback tag, multi-arch signed on the index)\n`,
   );
-  console.log("| way | wall | images/s | vs raw loop | vs pipeline | registry req/image | wrong |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  print("| way | wall | images/s | vs raw loop | vs pipeline | registry req/image | wrong |");
+  print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const row of rows) {
     const rate = row.images / row.seconds;
-    console.log(
+    print(
       `| ${row.name}${row.note ? ` _(${row.note})_` : ""} | ${row.seconds.toFixed(2)} s | ${
         rate.toFixed(0)
       } | ${(raw.seconds / row.seconds).toFixed(2)}× | ${

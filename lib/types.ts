@@ -10,6 +10,28 @@ import type { ArtifactFormat, ArtifactKind, ArtifactSource, Descriptor } from ".
 import type { VerificationKey } from "./signature/keys.ts";
 import type { UnverifiedReason } from "./signature/verify.ts";
 
+/** An answer that could not be determined: never "absent" or "unsigned" when unsure. */
+export interface UnknownResult {
+  /** The answer could not be determined. */
+  status: "unknown";
+  /** The input, as given. */
+  reference: string;
+  /** Why, as a stable code. */
+  code: RegistryErrorCode;
+  /** What went wrong; never a secret. */
+  message: string;
+  /** The error. */
+  error: RegistryError;
+}
+
+/** The image a question was about does not exist. */
+export interface AbsentResult {
+  /** The image does not exist. */
+  status: "absent";
+  /** The input, as given. */
+  reference: string;
+}
+
 /** The answer of an existence check. */
 export type ExistsResult =
   | {
@@ -28,18 +50,7 @@ export type ExistsResult =
     /** The input, as given. */
     reference: string;
   }
-  | {
-    /** The answer could not be determined. */
-    status: "unknown";
-    /** The input, as given. */
-    reference: string;
-    /** Why, as a stable code. */
-    code: RegistryErrorCode;
-    /** What went wrong; never a secret. */
-    message: string;
-    /** The error. */
-    error: RegistryError;
-  };
+  | UnknownResult;
 
 /** Options for a single operation. */
 export interface OperationOptions {
@@ -174,24 +185,8 @@ export type ArtifactsResult =
     /** With `platforms` other than `"index"` on an index: each child examined. */
     platforms?: DigestArtifacts[];
   } & DigestArtifacts)
-  | {
-    /** The image does not exist. */
-    status: "absent";
-    /** The input, as given. */
-    reference: string;
-  }
-  | {
-    /** The answer could not be determined (never "nothing attached"). */
-    status: "unknown";
-    /** The input, as given. */
-    reference: string;
-    /** Why, as a stable code. */
-    code: RegistryErrorCode;
-    /** What went wrong; never a secret. */
-    message: string;
-    /** The error. */
-    error: RegistryError;
-  };
+  | AbsentResult
+  | UnknownResult;
 
 /** Options for {@linkcode ContainerRegistryClient.prototype.artifacts}. */
 export interface ArtifactsOptions extends OperationOptions {
@@ -258,24 +253,8 @@ export type SignedResult =
     /** With `platforms: "all"` on an index: each child; the image is signed only when all are. */
     platforms?: DigestSignatures[];
   } & DigestSignatures)
-  | {
-    /** The image does not exist. */
-    status: "absent";
-    /** The input, as given. */
-    reference: string;
-  }
-  | {
-    /** The answer could not be determined (never "unsigned"). */
-    status: "unknown";
-    /** The input, as given. */
-    reference: string;
-    /** Why, as a stable code. */
-    code: RegistryErrorCode;
-    /** What went wrong; never a secret. */
-    message: string;
-    /** The error. */
-    error: RegistryError;
-  };
+  | AbsentResult
+  | UnknownResult;
 
 /** Options for {@linkcode ContainerRegistryClient.prototype.signed}. */
 export interface SignedOptions extends OperationOptions {
@@ -355,24 +334,8 @@ export type VerifyResult =
     /** With `platforms: "all"`: each child; the image is verified only when all are. */
     platforms?: DigestVerification[];
   } & DigestVerification)
-  | {
-    /** The image does not exist. */
-    status: "absent";
-    /** The input, as given. */
-    reference: string;
-  }
-  | {
-    /** The answer could not be determined (never "unsigned"). */
-    status: "unknown";
-    /** The input, as given. */
-    reference: string;
-    /** Why, as a stable code. */
-    code: RegistryErrorCode;
-    /** What went wrong; never a secret. */
-    message: string;
-    /** The error. */
-    error: RegistryError;
-  };
+  | AbsentResult
+  | UnknownResult;
 
 /** Options for {@linkcode ContainerRegistryClient.prototype.verify}. */
 export interface VerifyOptions extends SignedOptions {

@@ -12,6 +12,7 @@
  */
 
 import { encodeBase64 } from "@std/encoding/base64";
+import { preAuthEncoding } from "../mod.ts";
 import type { RegistryFixture } from "./_registry.ts";
 import {
   OCI_INDEX,
@@ -271,16 +272,6 @@ export function statement(digest: string, predicateType: string): Uint8Array {
   }));
 }
 
-/** DSSE's pre-authentication encoding. */
-export function pae(payloadType: string, payload: Uint8Array): Uint8Array {
-  const type = encoder.encode(payloadType);
-  const head = encoder.encode(`DSSEv1 ${type.length} ${payloadType} ${payload.length} `);
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
-}
-
 /** A Sigstore bundle v0.3 with a DSSE envelope signed by `key`, as cosign v3 writes it. */
 export async function makeBundle(
   key: TestKey,
@@ -289,7 +280,7 @@ export async function makeBundle(
 ): Promise<Uint8Array> {
   const body = statement(digest, predicateType);
   const payloadType = "application/vnd.in-toto+json";
-  const sig = encodeBase64(await signDer(key.privateKey, pae(payloadType, body)));
+  const sig = encodeBase64(await signDer(key.privateKey, preAuthEncoding(payloadType, body)));
   return encoder.encode(JSON.stringify({
     mediaType: BUNDLE,
     verificationMaterial: { publicKey: { hint: "test" } },

@@ -7,11 +7,11 @@
 
 import { green, red, yellow } from "@std/fmt/colors";
 import type { ExistsResult } from "../../mod.ts";
-import { type Command, type Context, makeClient } from "./command.ts";
-import { CliError, type Outcome, unknownAnswerExitCode, usage } from "./exit_codes.ts";
+import { runBulk } from "./bulk.ts";
+import type { Command, Context } from "./command.ts";
+import type { Outcome } from "./exit_codes.ts";
 import { integerFlag } from "./flags.ts";
-import { describeReadError, oneLine, referenceLines } from "./io.ts";
-import { Progress } from "./progress.ts";
+import { oneLine } from "./io.ts";
 
 const DEFAULT_CONCURRENCY = 8;
 
@@ -41,96 +41,17 @@ function textLine(result: ExistsResult, colors: boolean): string {
   }
 }
 
-/** The references a bulk command reads. */
-export interface Inputs {
-  references: Iterable<string> | AsyncIterable<string>;
-  /** How many there are, when known before the first check. */
-  total?: number;
-  close(): void;
-}
-
-/**
- * The references of a bulk command: its arguments, or `--from-file FILE|-`.
- *
- * @param ctx The invocation.
- * @param command The command's name, for messages.
- * @returns The references and how to close their source.
- * @throws {CliError} `USAGE` for both or neither; `INVALID_CONFIG` for an unreadable file.
- */
-export async function openInputs(ctx: Context, command = "exists"): Promise<Inputs> {
-  const { flags, positionals, io } = ctx;
-  const file = flags["from-file"];
-  if (file !== undefined && positionals.length > 0) {
-    throw usage(
-      `"${command}" takes references or --from-file, not both; see "regkit help ${command}"`,
-    );
-  }
-  if (file === undefined && positionals.length === 0) {
-    throw usage(
-      `"${command}" needs at least one reference or --from-file; see "regkit help ${command}"`,
-    );
-  }
-  if (file === "-" && flags["password-stdin"]) {
-    throw usage(`--from-file - and --password-stdin cannot both read standard input`);
-  }
-  if (file === undefined) {
-    return { references: positionals, total: positionals.length, close: () => {} };
-  }
-  if (file === "-") return { references: referenceLines(io.stdin), close: () => {} };
-  let opened: Deno.FsFile;
-  try {
-    opened = await Deno.open(file);
-  } catch (error) {
-    throw new CliError(
-      "INVALID_CONFIG",
-      `Cannot read ${JSON.stringify(file)}: ${describeReadError(error)}`,
-    );
-  }
-  return {
-    references: referenceLines(opened.readable),
-    close: () => {
-      try {
-        opened.close();
-      } catch { /* closed with its stream */ }
-    },
-  };
-}
-
 async function run(ctx: Context): Promise<Outcome> {
-  const { flags, io, out } = ctx;
-  const concurrency = flags.concurrency === undefined
+  const concurrency = ctx.flags.concurrency === undefined
     ? DEFAULT_CONCURRENCY
-    : integerFlag("concurrency", flags.concurrency, 1, 1024);
-  const inputs = await openInputs(ctx);
-  const client = await makeClient(ctx);
-  const progress = !flags.quiet && io.isTerminal("stderr")
-    ? new Progress(ctx.err, inputs.total, io.isTerminal("stdout"))
-    : undefined;
-  ctx.setProgress(progress);
-  const colors = !flags.json && io.isTerminal("stdout") && !io.env("NO_COLOR");
-  let absent = false;
-  let unknown = false;
-  let configuration: Outcome | undefined;
-  try {
-    await progress?.maybeDraw();
-    for await (const result of client.existsMany(inputs.references, { concurrency })) {
-      if (result.status === "absent") absent = true;
-      if (result.status === "unknown") {
-        unknown = true;
-        if (unknownAnswerExitCode(result.code) === 2) configuration ??= result.code;
-      }
-      progress?.count(result);
-      await progress?.beforeOutput();
-      await out.write((flags.json ? jsonLine(result) : textLine(result, colors)) + "\n");
-      await progress?.maybeDraw();
-    }
-  } finally {
-    await progress?.clear();
-    ctx.setProgress(undefined);
-    client.close();
-    inputs.close();
-  }
-  return configuration ?? (unknown ? "unknown" : absent ? "absent" : "ok");
+    : integerFlag("concurrency", ctx.flags.concurrency, 1, 1024);
+  return await runBulk<ExistsResult>(ctx, {
+    name: "exists",
+    labels: ["present", "absent", "unknown"],
+    results: (client, references) => client.existsMany(references, { concurrency }),
+    format: (result, colors) => ctx.flags.json ? jsonLine(result) : textLine(result, colors),
+    missing: (result) => result.status === "absent",
+  });
 }
 
 /** `regkit exists REF... | --from-file FILE|-`. */

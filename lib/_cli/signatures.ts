@@ -20,11 +20,10 @@ import {
   type VerifyResult,
 } from "../../mod.ts";
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
-import { CliError, type Outcome, unknownAnswerExitCode, usage } from "./exit_codes.ts";
+import { CliError, type Outcome, usage } from "./exit_codes.ts";
 import { integerFlag } from "./flags.ts";
 import { describeReadError, oneLine } from "./io.ts";
-import { openInputs } from "./exists.ts";
-import { Progress } from "./progress.ts";
+import { runBulk } from "./bulk.ts";
 
 const TYPES = ["signature", "attestation", "sbom", "referrers", "digest"] as const;
 const KINDS: readonly ArtifactKind[] = ["signature", "attestation", "sbom", "other"];
@@ -83,56 +82,15 @@ function kindsOf(ctx: Context): ArtifactKind[] | undefined {
   return kinds as ArtifactKind[];
 }
 
+function signatureRepo(ctx: Context): { signatureRepository?: string } {
+  const repo = ctx.flags["signature-repo"];
+  return repo === undefined ? {} : { signatureRepository: repo };
+}
+
 function concurrencyOf(ctx: Context): number {
   return ctx.flags.concurrency === undefined
     ? 8
     : integerFlag("concurrency", ctx.flags.concurrency, 1, 1024);
-}
-
-/** Runs a bulk command: one result per input, streamed, with a progress line and exit code. */
-async function runBulk<R extends { status: string; reference: string }>(
-  ctx: Context,
-  name: string,
-  labels: readonly string[],
-  results: (
-    client: Awaited<ReturnType<typeof makeClient>>,
-    inputs: AsyncIterable<string> | Iterable<string>,
-  ) => AsyncIterable<R>,
-  format: (result: R, colors: boolean) => string,
-  missing: (result: R) => boolean,
-): Promise<Outcome> {
-  const inputs = await openInputs(ctx, name);
-  const client = await makeClient(ctx);
-  const progress = !ctx.flags.quiet && ctx.io.isTerminal("stderr")
-    ? new Progress(ctx.err, inputs.total, ctx.io.isTerminal("stdout"), labels)
-    : undefined;
-  ctx.setProgress(progress);
-  const colors = !ctx.flags.json && ctx.io.isTerminal("stdout") && !ctx.io.env("NO_COLOR");
-  let some = false;
-  let unknown = false;
-  let configuration: Outcome | undefined;
-  try {
-    await progress?.maybeDraw();
-    for await (const result of results(client, inputs.references)) {
-      if (missing(result)) some = true;
-      if (result.status === "unknown") {
-        unknown = true;
-        const code = (result as unknown as { code: Parameters<typeof unknownAnswerExitCode>[0] })
-          .code;
-        if (unknownAnswerExitCode(code) === 2) configuration ??= code;
-      }
-      progress?.count(result);
-      await progress?.beforeOutput();
-      await ctx.out.write(format(result, colors) + "\n");
-      await progress?.maybeDraw();
-    }
-  } finally {
-    await progress?.clear();
-    ctx.setProgress(undefined);
-    client.close();
-    inputs.close();
-  }
-  return configuration ?? (unknown ? "unknown" : some ? "absent" : "ok");
 }
 
 function unknownLine(reference: string, code: string, message: string, colors: boolean): string {
@@ -320,24 +278,21 @@ async function signedWithKeys(ctx: Context): Promise<Outcome> {
   const annotations = annotationsOf(ctx);
   const identity = ctx.flags.identity;
   if (identity !== undefined) parseReference(identity);
-  return await runBulk<VerifyResult>(
-    ctx,
-    "signed",
-    ["verified", "unverified", "unsigned", "unknown"],
-    (client, refs) =>
+  return await runBulk<VerifyResult>(ctx, {
+    name: "signed",
+    labels: ["verified", "unverified", "unsigned", "unknown"],
+    results: (client, refs) =>
       client.verifyMany(refs, {
         keys,
         concurrency,
         platforms,
         ...(identity === undefined ? {} : { identity }),
         ...(annotations === undefined ? {} : { annotations }),
-        ...(ctx.flags["signature-repo"] === undefined
-          ? {}
-          : { signatureRepository: ctx.flags["signature-repo"] }),
+        ...signatureRepo(ctx),
       }),
-    (r, colors) => ctx.flags.json ? verifiedJson(r) : verifiedLine(r, colors),
-    (r) => r.status !== "verified" && r.status !== "unknown",
-  );
+    format: (r, colors) => ctx.flags.json ? verifiedJson(r) : verifiedLine(r, colors),
+    missing: (r) => r.status !== "verified" && r.status !== "unknown",
+  });
 }
 
 /** `regkit triangulate REF`. */
@@ -378,22 +333,19 @@ With --json, one JSON object per image.`,
     const platforms = platformsOf(ctx, true);
     const kinds = kindsOf(ctx);
     const concurrency = concurrencyOf(ctx);
-    return await runBulk<ArtifactsResult>(
-      ctx,
-      "artifacts",
-      ["present", "absent", "unknown"],
-      (client, refs) =>
+    return await runBulk<ArtifactsResult>(ctx, {
+      name: "artifacts",
+      labels: ["present", "absent", "unknown"],
+      results: (client, refs) =>
         client.artifactsMany(refs, {
           concurrency,
           platforms,
           ...(kinds === undefined ? {} : { kinds }),
-          ...(ctx.flags["signature-repo"] === undefined
-            ? {}
-            : { signatureRepository: ctx.flags["signature-repo"] }),
+          ...signatureRepo(ctx),
         }),
-      (r, colors) => ctx.flags.json ? artifactsJson(r) : artifactsText(r, colors),
-      (r) => r.status === "absent",
-    );
+      format: (r, colors) => ctx.flags.json ? artifactsJson(r) : artifactsText(r, colors),
+      missing: (r) => r.status === "absent",
+    });
   },
 };
 
@@ -440,20 +392,17 @@ log or certificate is checked (as cosign's --insecure-ignore-tlog with --key).`,
     }
     const platforms = platformsOf(ctx, false) as "index" | "all";
     const concurrency = concurrencyOf(ctx);
-    return await runBulk<SignedResult>(
-      ctx,
-      "signed",
-      ["signed", "unsigned", "unknown"],
-      (client, refs) =>
+    return await runBulk<SignedResult>(ctx, {
+      name: "signed",
+      labels: ["signed", "unsigned", "unknown"],
+      results: (client, refs) =>
         client.signedMany(refs, {
           concurrency,
           platforms,
-          ...(ctx.flags["signature-repo"] === undefined
-            ? {}
-            : { signatureRepository: ctx.flags["signature-repo"] }),
+          ...signatureRepo(ctx),
         }),
-      (r, colors) => ctx.flags.json ? signedJson(r) : signedLine(r, colors),
-      (r) => r.status === "unsigned" || r.status === "absent",
-    );
+      format: (r, colors) => ctx.flags.json ? signedJson(r) : signedLine(r, colors),
+      missing: (r) => r.status === "unsigned" || r.status === "absent",
+    });
   },
 };
