@@ -28,6 +28,21 @@ export function isDigest(value: string | null | undefined): value is string {
   return typeof value === "string" && DIGEST_GRAMMAR.test(value);
 }
 
+/** The registered algorithms with their encoded length: what a registry's digest may be. */
+const CHECKABLE = /^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+
+/**
+ * Whether `value` is a digest regkit can trust and check: `sha256:` with 64
+ * lower-case hex digits or `sha512:` with 128 (the OCI image spec's
+ * registered algorithms). `md5:AAAA` has a digest's shape, but is not one.
+ *
+ * @param value The value, e.g. a `Docker-Content-Digest` header.
+ * @returns `true` for a registered algorithm with a well-formed encoding.
+ */
+export function isCheckableDigest(value: string | null | undefined): value is string {
+  return typeof value === "string" && CHECKABLE.test(value);
+}
+
 /**
  * Hashes bytes with an algorithm regkit can compute.
  *

@@ -12,7 +12,7 @@
  */
 
 import { quote, RegistryError, statusError } from "./errors.ts";
-import { isDigest, verifyDigest } from "./digest.ts";
+import { isCheckableDigest, verifyDigest } from "./digest.ts";
 import { nextLink } from "./link.ts";
 import {
   MANIFEST_ACCEPT,
@@ -187,18 +187,30 @@ export async function headManifest(
     response.status === 405 || response.status === 501 ||
     (response.status === 200 && digest === undefined)
   ) {
-    // HEAD not allowed, or no digest header: GET once and hash the body.
+    // HEAD not allowed, or no digest header: GET once and hash the body, once it is known to
+    // be a manifest (an SSO login page or a proxy's HTML answers 200 too).
     response = await transport.request(ref, request("GET"));
-    if (response.status === 200) digest = await verifiedDigest(ref, what, response);
+    if (response.status === 200) {
+      const problem = notAManifest(response);
+      if (problem !== undefined) {
+        throw new RegistryError(
+          "INVALID_RESPONSE",
+          `Cannot ${action} ${quote(what)}: the registry answered 200 with ${problem}`,
+          { status: 200 },
+        );
+      }
+      digest = await verifiedDigest(ref, what, response);
+    }
   }
   if (response.status === 404) return { kind: "absent" };
   if (response.status !== 200) {
     return { kind: "failed", error: statusError(response, { action, what }), body: response.body };
   }
-  if (!isDigest(digest)) {
+  if (!isCheckableDigest(digest)) {
     throw new RegistryError(
       "INVALID_RESPONSE",
-      `Cannot check ${quote(what)}: the registry sent no valid Docker-Content-Digest`,
+      `Cannot check ${quote(what)}: the registry sent no valid Docker-Content-Digest` +
+        (digest === undefined ? "" : ` (${quote(String(digest).slice(0, 80))})`),
       { status: 200 },
     );
   }
@@ -391,6 +403,36 @@ function requireDigest(ref: Reference, what: string): string {
     );
   }
   return ref.digest;
+}
+
+const MANIFEST_TYPES: ReadonlySet<string> = new Set(MANIFEST_ACCEPT.split(", "));
+
+/**
+ * Why a 200 answer to a manifest `GET` is not a manifest, or `undefined`: its
+ * `Content-Type` must be a manifest type (or JSON, or absent, as some
+ * registries send) and its body a JSON object with `schemaVersion` 2 and
+ * `layers` or `manifests`.
+ */
+function notAManifest(response: HttpResponse): string | undefined {
+  const type = mediaTypeOf(response.headers.get("content-type"));
+  if (type !== undefined && !MANIFEST_TYPES.has(type) && type !== "application/json") {
+    return `${quote(type.slice(0, 80))}, not a manifest`;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(response.body));
+  } catch {
+    return "a body that is not JSON";
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return "no JSON object";
+  const manifest = json as Record<string, unknown>;
+  if (
+    manifest.schemaVersion !== 2 ||
+    !(Array.isArray(manifest.layers) || Array.isArray(manifest.manifests))
+  ) {
+    return "JSON that is not an image manifest or index";
+  }
+  return undefined;
 }
 
 /** A manifest body's digest, checked against the reference and the registry's header. */

@@ -140,6 +140,13 @@ Deno.test("headManifest() refuses digests it cannot trust", async (t) => {
   const other = "sha256:" + "0".repeat(64);
   const cases: Array<[string, string, Record<string, string>, string]> = [
     ["no valid header", "1", { "docker-content-digest": "not a digest" }, "INVALID_RESPONSE"],
+    [
+      "an md5 header (#11 item 3)",
+      "1",
+      { "docker-content-digest": "md5:AAAA" },
+      "INVALID_RESPONSE",
+    ],
+    ["a short sha256", "1", { "docker-content-digest": "sha256:abcd" }, "INVALID_RESPONSE"],
     ["another digest than asked", `${other}`, {
       "docker-content-digest": MANIFEST_DIGEST,
     }, "DIGEST_MISMATCH"],
@@ -275,4 +282,27 @@ Deno.test("getTagsPage() returns one page, where it came from and the next one",
     getTagsPage(transport, parseRepository(`${HOST}/org/none`)),
     (e: unknown) => isRegistryError(e, "NAME_UNKNOWN"),
   );
+});
+
+Deno.test("headManifest() does not call a 200 that is no manifest present (#11 item 3)", async (t) => {
+  const bodies: Array<[string, string, string]> = [
+    ["an SSO login page", "text/html; charset=utf-8", "<html><body>Sign in</body></html>"],
+    ["JSON that is no manifest", "application/json", '{"ok":true}'],
+    ["not JSON at all", "application/vnd.oci.image.manifest.v1+json", "hello"],
+  ];
+  for (const [name, type, body] of bodies) {
+    await t.step(name, async () => {
+      const { transport, wire } = registry({
+        "HEAD /v2/org/app/manifests/1": () => new Response(null, { status: 200 }),
+        "GET /v2/org/app/manifests/1": () =>
+          new Response(body, { status: 200, headers: { "content-type": type } }),
+      });
+      await assert.rejects(
+        headManifest(transport, parseReference(`${HOST}/org/app:1`)),
+        (e: unknown) =>
+          isRegistryError(e, "INVALID_RESPONSE") && /answered 200 with/.test(e.message),
+      );
+      assert.deepEqual(wire().map((s) => s.method), ["HEAD", "GET"]);
+    });
+  }
 });
