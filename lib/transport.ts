@@ -40,6 +40,12 @@ export interface RegistryEndpoint {
   base: URL;
   /** The registry's challenge, if it sent one. */
   challenge?: AuthChallenge;
+  /**
+   * What `GET /v2/` answered when it sent no challenge: its status, and whether
+   * it looked like the registry API (`Docker-Distribution-API-Version`, or a
+   * JSON object body), which `login` requires before storing anything.
+   */
+  answer?: { status: number; registry: boolean };
 }
 
 /** Settings for a {@linkcode Transport}. */
@@ -200,9 +206,24 @@ export class Transport {
     }
     const { url, response } = result;
     const endpoint: RegistryEndpoint = { base: new URL(url.origin) };
-    if (response.status === 401) {
-      const challenge = selectChallenge(response.headers.get("www-authenticate"));
-      if (challenge !== undefined) endpoint.challenge = challenge;
+    const challenge = response.status === 401
+      ? selectChallenge(response.headers.get("www-authenticate"))
+      : undefined;
+    if (challenge !== undefined) {
+      endpoint.challenge = challenge;
+    } else {
+      endpoint.answer = { status: response.status, registry: looksLikeApi(response) };
+    }
+    if (response.status === 404) {
+      // Every registry serves /v2/ (200 or 401): a 404 is a wrong port or a missing proxy route,
+      // and then no other 404 from this host means "absent" either.
+      throw new RegistryError(
+        "UNEXPECTED_STATUS",
+        `Cannot reach the registry API at ${
+          quote(host)
+        }: GET /v2/ answered 404, so this is not a registry (wrong host, port or proxy route?)`,
+        { status: 404 },
+      );
     } else if (response.status >= 500 || response.status === 429) {
       throw statusError(response, {
         action: "reach the registry API at",
@@ -484,7 +505,19 @@ export class Transport {
     }
     const endpoint = await this.endpoint(repository, signal);
     const challenge = endpoint.challenge;
-    if (challenge === undefined) return "none";
+    if (challenge === undefined) {
+      // As docker login: only the registry API's own answer counts, never a 403, a 401 without
+      // a challenge or somebody's 200 HTML page.
+      const answer = endpoint.answer;
+      if (answer?.status === 200 && answer.registry) return "none";
+      throw new RegistryError(
+        "UNEXPECTED_STATUS",
+        `Cannot log in to ${quote(what)}: GET /v2/ answered ${answer?.status ?? "nothing"}${
+          answer?.status === 401 ? " without a challenge" : ""
+        }, not as a registry API does; nothing was stored`,
+        ...(answer === undefined ? [] : [{ status: answer.status }]),
+      );
+    }
     const { credentials } = resolved;
     const rejected = (status: number) =>
       new RegistryError(
@@ -539,5 +572,16 @@ export class Transport {
     const scopes = challenge.scopes.length > 0 ? challenge.scopes : [repository.scope("pull")];
     const grant = await this.#fetchGrant(endpoint, realm, resolved?.credentials, what)(scopes);
     return grant.token;
+  }
+}
+
+/** Whether a `GET /v2/` answer is the registry API's: its version header, or a JSON object. */
+function looksLikeApi(response: HttpResponse): boolean {
+  if (response.headers.has("docker-distribution-api-version")) return true;
+  try {
+    const body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(response.body));
+    return typeof body === "object" && body !== null && !Array.isArray(body);
+  } catch {
+    return false;
   }
 }

@@ -1,0 +1,145 @@
+/**
+ * #11 hardening, second wave: answers from hosts that are not registries, bad option values,
+ * `logLevel` without `onLog`, registry text on the terminal, `--from-file -` that trickles.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { ContainerRegistryClient } from "../mod.ts";
+import { main } from "../cli.ts";
+
+function notARegistry(): {
+  host: string;
+  requests: string[];
+  [Symbol.asyncDispose](): Promise<void>;
+} {
+  const requests: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    requests.push(`${request.method} ${new URL(request.url).pathname}`);
+    return new Response("404 page not found\n", { status: 404 });
+  });
+  return {
+    host: `127.0.0.1:${server.addr.port}`,
+    requests,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+function sink(chunks: Uint8Array[]) {
+  return { write: (p: Uint8Array) => (chunks.push(p.slice()), Promise.resolve(p.length)) };
+}
+const text = (chunks: Uint8Array[]) => chunks.map((c) => new TextDecoder().decode(c)).join("");
+
+Deno.test("a host whose /v2/ answers 404 is not a registry: unknown, never absent (#11 item 7)", async () => {
+  await using server = notARegistry();
+  await using client = new ContainerRegistryClient({ env: () => undefined, retries: 0 });
+  const one = await client.exists(`${server.host}/org/app:1`);
+  assert.equal(one.status, "unknown");
+  assert.ok(one.status === "unknown" && /not a registry/.test(one.message), JSON.stringify(one));
+  const many = [];
+  for await (const r of client.existsMany([`${server.host}/a:1`, `${server.host}/b:2`])) {
+    many.push(r.status);
+  }
+  assert.deepEqual(many, ["unknown", "unknown"]);
+  const signed = await client.signed(`${server.host}/org/app:1`);
+  assert.equal(signed.status, "unknown");
+  const out: Uint8Array[] = [];
+  const code = await main(["exists", `${server.host}/org/app:1`], {
+    stdout: sink(out),
+    stderr: sink([]),
+    env: () => undefined,
+    isTerminal: () => false,
+  });
+  assert.equal(code, 3);
+  assert.match(text(out), /^unknown .* UNEXPECTED_STATUS: .*not a registry/);
+});
+
+function answering(response: () => Response) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, response);
+  return { host: `127.0.0.1:${server.addr.port}`, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+Deno.test("login stores nothing unless a registry answered (#11 item 6)", async (t) => {
+  const cases: Array<[string, () => Response, number, RegExp]> = [
+    ["/v2/ 404", () => new Response("nope", { status: 404 }), 3, /answered 404/],
+    ["/v2/ 403", () => new Response("forbidden", { status: 403 }), 3, /answered 403/],
+    [
+      "401 without a challenge",
+      () => new Response("", { status: 401 }),
+      3,
+      /401 without a challenge/,
+    ],
+    [
+      "200 HTML page",
+      () => new Response("<html>portal</html>", { headers: { "content-type": "text/html" } }),
+      3,
+      /answered 200, not as a registry API does/,
+    ],
+  ];
+  for (const [name, answer, exit, message] of cases) {
+    await t.step(name, async () => {
+      await using server = answering(answer);
+      const dir = await Deno.makeTempDir();
+      try {
+        const err: Uint8Array[] = [];
+        const out: Uint8Array[] = [];
+        const code = await main(
+          [
+            "login",
+            "--authfile",
+            `${dir}/auth.json`,
+            "--username",
+            "u",
+            "--password-stdin",
+            server.host,
+          ],
+          {
+            stdout: sink(out),
+            stderr: sink(err),
+            env: () => undefined,
+            isTerminal: () => false,
+            stdin: new Blob(["secret\n"]).stream(),
+          },
+        );
+        assert.equal(code, exit, text(err));
+        assert.match(text(err), message);
+        assert.doesNotMatch(text(out), /Login Succeeded/);
+        await assert.rejects(Deno.stat(`${dir}/auth.json`), Deno.errors.NotFound, "nothing stored");
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  }
+  await t.step("a registry API that needs no login: stored, as docker does", async () => {
+    await using server = answering(() =>
+      Response.json({}, { headers: { "docker-distribution-api-version": "registry/2.0" } })
+    );
+    const dir = await Deno.makeTempDir();
+    try {
+      const out: Uint8Array[] = [];
+      const code = await main(
+        [
+          "login",
+          "--authfile",
+          `${dir}/auth.json`,
+          "--username",
+          "u",
+          "--password-stdin",
+          server.host,
+        ],
+        {
+          stdout: sink(out),
+          stderr: sink([]),
+          env: () => undefined,
+          isTerminal: () => false,
+          stdin: new Blob(["secret\n"]).stream(),
+        },
+      );
+      assert.equal(code, 0);
+      assert.match(text(out), /Login Succeeded/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
