@@ -7,7 +7,7 @@
  */
 
 import { quote, RegistryError } from "./errors.ts";
-import { Logger, type LogLevel, parseLogLevel } from "./log.ts";
+import { Logger, type LogLevel, type LogRecord, parseLogLevel } from "./log.ts";
 import {
   type CredentialExplanation,
   type CredentialOptions,
@@ -52,6 +52,17 @@ import { verifyCredentials } from "./ops/login.ts";
 import { REDACTED } from "./_redact.ts";
 import { checkPemCertificates } from "./ca_certs.ts";
 import { VERSION } from "./version.ts";
+
+const encoder = new TextEncoder();
+
+/** Where records go when `logLevel` is given without `onLog`: stderr, one line each. */
+function stderrHandler(record: LogRecord): void {
+  try {
+    Deno.stderr.writeSync(
+      encoder.encode(`regkit: ${record.level}: ${record.message.replace(/[\r\n]+/g, " ")}\n`),
+    );
+  } catch { /* a closed stderr loses the record, never the operation */ }
+}
 
 /**
  * A container-registry client: existence checks (single and bulk), digests,
@@ -129,7 +140,10 @@ export class ContainerRegistryClient {
     if (password !== undefined) this.#password = password;
     if (authFile !== undefined) this.authFile = authFile;
     if (signal !== undefined) this.#signal = signal;
-    const logger = new Logger(this.logLevel, onLog);
+    const logger = new Logger(
+      this.logLevel,
+      onLog ?? (options.logLevel === undefined ? undefined : stderrHandler),
+    );
     this.#credentialOptions = {
       logger,
       ...(username === undefined ? {} : { username, password: password! }),

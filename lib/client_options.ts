@@ -24,12 +24,15 @@ export interface ContainerRegistryClientOptions extends Omit<CredentialOptions, 
    */
   retries?: number;
   /**
-   * Least severe log level passed to `onLog`.
+   * Least severe log level passed to `onLog`. Given without `onLog`, records
+   * at or above it are written to stderr as `regkit: LEVEL: message` (as
+   * Python's logging does without a handler; the seed's users turn logging
+   * on this way).
    * @default {"INFO"}
    */
   logLevel?: LogLevel | string;
   /**
-   * Receives log records; the library never prints by itself.
+   * Receives log records. Without it (and without `logLevel`) nothing is printed.
    * @default {undefined}
    */
   onLog?: LogHandler;

@@ -143,3 +143,31 @@ Deno.test("login stores nothing unless a registry answered (#11 item 6)", async 
     }
   });
 });
+
+Deno.test("logLevel without onLog writes records to stderr; with onLog, only onLog gets them (#11 item 25)", async () => {
+  const script = `
+    import { ContainerRegistryClient } from ${
+    JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+  };
+    const mode = Deno.args[0];
+    const client = new ContainerRegistryClient({
+      env: () => undefined,
+      retries: 0,
+      ...(mode === "none" ? {} : { logLevel: "DEBUG" }),
+      ...(mode === "onLog" ? { onLog: () => {} } : {}),
+    });
+    await client.exists("127.0.0.1:1/org/app:1");
+    client.close();
+  `;
+  const run = async (mode: string) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", script, mode],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stderr);
+  };
+  assert.match(await run("logLevel"), /^regkit: DEBUG: /m);
+  assert.doesNotMatch(await run("onLog"), /regkit: /);
+  assert.doesNotMatch(await run("none"), /regkit: /);
+});
