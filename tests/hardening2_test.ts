@@ -171,3 +171,41 @@ Deno.test("logLevel without onLog writes records to stderr; with onLog, only onL
   assert.doesNotMatch(await run("onLog"), /regkit: /);
   assert.doesNotMatch(await run("none"), /regkit: /);
 });
+
+Deno.test("bad values get the documented outcome, naming the flag (#11 item 19)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: Array<[string[], number, RegExp]> = [
+      [
+        ["--timeout", "2147484", "exists", "127.0.0.1:1/a:1"],
+        2,
+        /--timeout "2147484".*at most 2147483 \(USAGE\)/,
+      ],
+      [["--timeout", "1e300", "exists", "127.0.0.1:1/a:1"], 2, /--timeout "1e300"/],
+      [["exists", "--from-file", dir], 2, /a directory, not a file \(INVALID_CONFIG\)/],
+      [["--authfile", "", "exists", "127.0.0.1:1/a:1"], 2, /--authfile "": name a file \(USAGE\)/],
+      [["--retries", "-1", "exists", "127.0.0.1:1/a:1"], 2, /--retries "-1": expected an integer/],
+      [
+        ["--insecure-registry", "bogus::::", "exists", "127.0.0.1:1/a:1"],
+        2,
+        /"bogus::::" is not a registry host/,
+      ],
+    ];
+    for (const [args, exit, message] of cases) {
+      await t.step(args.join(" "), async () => {
+        const err: Uint8Array[] = [];
+        const code = await main(args, {
+          stdout: sink([]),
+          stderr: sink(err),
+          env: () => undefined,
+          isTerminal: () => false,
+        });
+        assert.equal(code, exit, text(err));
+        assert.match(text(err), message);
+        assert.doesNotMatch(text(err), /TimeoutOverflowWarning|INTERNAL/);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

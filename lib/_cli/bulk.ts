@@ -58,6 +58,10 @@ export async function openInputs(ctx: Context, command = "exists"): Promise<Inpu
   let opened: Deno.FsFile;
   try {
     opened = await Deno.open(file);
+    if ((await opened.stat()).isDirectory) {
+      opened.close();
+      throw new Deno.errors.IsADirectory("a directory");
+    }
   } catch (error) {
     throw new CliError(
       "INVALID_CONFIG",

@@ -112,10 +112,13 @@ async function readCaCerts(paths: readonly string[]): Promise<string[]> {
 
 function timeoutMs(value: string): number {
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0 || value.trim() === "") {
-    throw usage(`Cannot use --timeout ${JSON.stringify(value)}: expected seconds > 0`);
+  // The timer's limit: 2^31 - 1 ms, about 24.8 days.
+  if (!Number.isFinite(seconds) || seconds <= 0 || value.trim() === "" || seconds > 2147483) {
+    throw usage(
+      `Cannot use --timeout ${JSON.stringify(value)}: expected seconds above 0, at most 2147483`,
+    );
   }
-  return seconds * 1000;
+  return Math.max(1, Math.round(seconds * 1000));
 }
 
 /**
@@ -143,7 +146,10 @@ export async function makeClient(
     caCerts: await readCaCerts(flags["ca-cert"] ?? []),
     insecureRegistries: flags["insecure-registry"] ?? [],
   };
-  if (flags.authfile !== undefined) options.authFile = flags.authfile;
+  if (flags.authfile !== undefined) {
+    if (flags.authfile.trim() === "") throw usage(`Cannot use --authfile "": name a file`);
+    options.authFile = flags.authfile;
+  }
   if (flags.retries !== undefined) options.retries = integerFlag("retries", flags.retries, 0, 100);
   if (flags.timeout !== undefined) options.timeoutMs = timeoutMs(flags.timeout);
   const credentials = explicit ??

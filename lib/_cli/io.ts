@@ -130,6 +130,7 @@ export function describeReadError(error: unknown, permission = "not permitted"):
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     return permission;
   }
+  if (error instanceof Deno.errors.IsADirectory) return "a directory, not a file";
   if (error instanceof TypeError) return "not text";
   return "cannot be read";
 }
