@@ -121,7 +121,7 @@ export {
   findInvalidCaCertificate,
   type InvalidCaCertificate,
 } from "./lib/ca_certs.ts";
-export { parseRegistry, type RegistryName } from "./lib/reference.ts";
+export { isValidTag, parseRegistry, type RegistryName } from "./lib/reference.ts";
 export { VERSION } from "./lib/version.ts";
 export {
   ANNOTATION_BUNDLE_PREDICATE_TYPE,

@@ -459,3 +459,23 @@ export function parseRegistry(input: string): RegistryName {
   }
   return { registry, namespace, key: namespace === "" ? registry : `${registry}/${namespace}` };
 }
+
+/**
+ * Whether `tag` is a valid tag name (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`, the
+ * distribution spec's grammar). A registry's tag list is not trusted to hold
+ * only these: check before printing or using one.
+ *
+ * @example
+ * ```ts
+ * import { isValidTag } from "@regkit/regkit";
+ * import assert from "node:assert/strict";
+ * assert.equal(isValidTag("v1.2.3"), true);
+ * assert.equal(isValidTag("x\u001b[2J"), false);
+ * ```
+ *
+ * @param tag The candidate.
+ * @returns `true` for a valid tag.
+ */
+export function isValidTag(tag: unknown): tag is string {
+  return typeof tag === "string" && tag.length <= 128 && TAG.test(tag);
+}

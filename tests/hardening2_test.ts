@@ -209,3 +209,37 @@ Deno.test("bad values get the documented outcome, naming the flag (#11 item 19)"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("registry text never reaches the terminal raw (#11 item 18)", async () => {
+  const hostile = [
+    "good",
+    "evil\nunknown forged",
+    "\u001b]52;c;ZXZpbA==\u0007",
+    "x\u001b[2J",
+    "ok-2",
+  ];
+  await using server = answering(() => Response.json({ name: "org/app", tags: hostile }));
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const code = await main(["tags", `${server.host}/org/app`], {
+    stdout: sink(out),
+    stderr: sink(err),
+    env: () => undefined,
+    isTerminal: () => false,
+  });
+  assert.equal(code, 0, text(err));
+  assert.equal(text(out), "good\nok-2\n");
+  assert.match(text(err), /3 name\(s\) that are not valid tags/);
+  assert.ok(!(text(out) + text(err)).includes("\u001b"), "no raw ESC anywhere");
+  assert.match(text(err), /\\x1b\]52;c;ZXZpbA==\\x07/);
+  const refOut: Uint8Array[] = [];
+  const refCode = await main(["exists", "bad\u001b[2Jref"], {
+    stdout: sink(refOut),
+    stderr: sink([]),
+    env: () => undefined,
+    isTerminal: () => false,
+  });
+  assert.equal(refCode, 3);
+  assert.ok(!text(refOut).includes("\u001b"));
+  assert.match(text(refOut), /^unknown bad\\x1b\[2Jref INVALID_REFERENCE/);
+});

@@ -4,9 +4,15 @@
  * @module
  */
 
-import { type ImageInspection, parseRepository, type PlatformOptions } from "../../mod.ts";
+import {
+  type ImageInspection,
+  isValidTag,
+  parseRepository,
+  type PlatformOptions,
+} from "../../mod.ts";
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
 import type { Outcome } from "./exit_codes.ts";
+import { oneLine } from "./io.ts";
 
 const MISSING_EXIT =
   "Exit code: 0 found, 1 missing (MANIFEST_UNKNOWN, PLATFORM_NOT_FOUND), 2 invalid reference\n" +
@@ -120,7 +126,20 @@ export const TAGS: Command = {
     checkOne("tags", ctx.positionals, "repository");
     const name = parseRepository(ctx.positionals[0]).name;
     await using client = await makeClient(ctx);
-    const tags = await client.tags(ctx.positionals[0]);
+    const all = await client.tags(ctx.positionals[0]);
+    // The registry's text: only names of the tag grammar are printed (#11 item 18).
+    const tags = all.filter(isValidTag);
+    const invalid = all.filter((t) => !isValidTag(t));
+    if (invalid.length > 0) {
+      await ctx.beforeStderr();
+      await ctx.err.write(
+        `regkit: warning: the registry listed ${invalid.length} name(s) that are not valid tags, ` +
+          `not printed: ${
+            invalid.slice(0, 3).map((t) => `"${oneLine(t).slice(0, 80)}"`).join(", ")
+          }` +
+          (invalid.length > 3 ? ", …" : "") + "\n",
+      );
+    }
     await ctx.out.write(
       ctx.flags.json
         ? JSON.stringify({ Repository: name, Tags: tags }, null, 4) + "\n"

@@ -99,9 +99,28 @@ export class Output {
   }
 }
 
-/** Keeps a message or registry-supplied text on one output line. */
+/** C0 and C1 controls, DEL, and the Unicode line separators and bidi overrides. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Escapes what a terminal would act on (ESC sequences that move the cursor,
+ * clear the screen or write the clipboard; other controls; bidi overrides)
+ * as `\xNN` / `\u{NNNN}`, so registry-supplied text cannot forge output.
+ *
+ * @param text Text from a registry, a file or an argument.
+ * @returns The text with every control character escaped.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** Keeps a message or registry-supplied text on one output line, controls escaped. */
 export function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, " ");
+  return escapeControls(String(text).replace(/[\r\n]+/g, " "));
 }
 
 /**
