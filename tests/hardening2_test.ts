@@ -243,3 +243,50 @@ Deno.test("registry text never reaches the terminal raw (#11 item 18)", async ()
   assert.ok(!text(refOut).includes("\u001b"));
   assert.match(text(refOut), /^unknown bad\\x1b\[2Jref INVALID_REFERENCE/);
 });
+
+Deno.test("exists --from-file - answers each line as it arrives (#11 item 12)", async () => {
+  await using server = notARegistry();
+  let feed!: ReadableStreamDefaultController<Uint8Array>;
+  const stdin = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  const stdout = {
+    write: (p: Uint8Array) => {
+      lines.push(...new TextDecoder().decode(p).split("\n").filter(Boolean));
+      wake?.();
+      return Promise.resolve(p.length);
+    },
+  };
+  const answered = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => (lines.length >= n ? resolve() : (wake = check));
+      check();
+    });
+  const running = main(["--retries", "0", "exists", "--from-file", "-"], {
+    stdout,
+    stderr: sink([]),
+    stdin,
+    env: () => undefined,
+    isTerminal: () => false,
+  });
+  // One line at a time: each answer must come before the next line is even written.
+  for (let i = 1; i <= 3; i++) {
+    feed.enqueue(new TextEncoder().encode(`${server.host}/org/app:${i}\n`));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<never>((_, reject) =>
+      timer = setTimeout(
+        () => reject(new Error("no answer before the next line: --from-file - does not stream")),
+        20_000,
+      )
+    );
+    try {
+      await Promise.race([answered(i), stuck]);
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.match(lines[i - 1], new RegExp(`^unknown ${server.host}/org/app:${i} `));
+  }
+  feed.close();
+  assert.equal(await running, 3);
+  assert.equal(lines.length, 3);
+});

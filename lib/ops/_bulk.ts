@@ -71,10 +71,29 @@ export async function* runMany<R>(
   const pending: Pending[] = [];
   const queue: Promise<R>[] = [];
   let exhausted = false;
+  // The next input, asked for and not yet taken: kept across read-aheads, so an input that
+  // trickles in (a queue, `tail -f`) is never lost and never waited for while checks run.
+  let upcoming: Promise<IteratorResult<string>> | undefined;
+  const TICK = Symbol("tick");
+  const nextInput = async (wait: boolean): Promise<IteratorResult<string> | typeof TICK> => {
+    upcoming ??= Promise.resolve(iterator.next());
+    if (!wait) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<typeof TICK>((resolve) => timer = setTimeout(resolve, 0, TICK));
+      const first = await Promise.race([upcoming, tick]);
+      clearTimeout(timer);
+      if (first === TICK) return TICK;
+    }
+    const result = await upcoming;
+    upcoming = undefined;
+    return result;
+  };
   const readAhead = async () => {
     const fresh: Reference[] = [];
     while (!exhausted && pending.length < READ_AHEAD) {
-      const next = await iterator.next();
+      // Wait for input only when nothing else can be done; else take what has arrived.
+      const next = await nextInput(pending.length === 0 && queue.length === 0);
+      if (next === TICK) break;
       if (next.done) {
         exhausted = true;
         break;
@@ -106,11 +125,19 @@ export async function* runMany<R>(
       if (!exhausted && pending.length <= READ_AHEAD / 2) await readAhead();
       while (queue.length < window && pending.length > 0) schedule(pending.shift()!);
       const head = queue.shift();
-      if (head === undefined) break;
+      if (head === undefined) {
+        if (exhausted) break;
+        continue; // nothing running: the next read-ahead waits for input
+      }
       yield await head;
     }
   } finally {
-    if (!exhausted) await iterator.return?.();
+    if (!exhausted) {
+      const closing = iterator.return?.();
+      // A source still waiting for its next input may never answer: do not wait for it.
+      if (upcoming === undefined) await closing;
+      else Promise.resolve(closing).catch(() => {});
+    }
     await Promise.allSettled(queue);
   }
 }
