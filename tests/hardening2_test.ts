@@ -60,6 +60,23 @@ function answering(response: () => Response) {
   return { host: `127.0.0.1:${server.addr.port}`, [Symbol.asyncDispose]: () => server.shutdown() };
 }
 
+/** `regkit login --authfile FILE --username u --password-stdin HOST`, in-process. */
+async function login(host: string, authFile: string) {
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const code = await main(
+    ["login", "--authfile", authFile, "--username", "u", "--password-stdin", host],
+    {
+      stdout: sink(out),
+      stderr: sink(err),
+      env: () => undefined,
+      isTerminal: () => false,
+      stdin: new Blob(["secret\n"]).stream(),
+    },
+  );
+  return { code, out, err };
+}
+
 Deno.test("login stores nothing unless a registry answered (#11 item 6)", async (t) => {
   const cases: Array<[string, () => Response, number, RegExp]> = [
     ["/v2/ 404", () => new Response("nope", { status: 404 }), 3, /answered 404/],
@@ -82,26 +99,7 @@ Deno.test("login stores nothing unless a registry answered (#11 item 6)", async 
       await using server = answering(answer);
       const dir = await Deno.makeTempDir();
       try {
-        const err: Uint8Array[] = [];
-        const out: Uint8Array[] = [];
-        const code = await main(
-          [
-            "login",
-            "--authfile",
-            `${dir}/auth.json`,
-            "--username",
-            "u",
-            "--password-stdin",
-            server.host,
-          ],
-          {
-            stdout: sink(out),
-            stderr: sink(err),
-            env: () => undefined,
-            isTerminal: () => false,
-            stdin: new Blob(["secret\n"]).stream(),
-          },
-        );
+        const { code, out, err } = await login(server.host, `${dir}/auth.json`);
         assert.equal(code, exit, text(err));
         assert.match(text(err), message);
         assert.doesNotMatch(text(out), /Login Succeeded/);
@@ -117,25 +115,7 @@ Deno.test("login stores nothing unless a registry answered (#11 item 6)", async 
     );
     const dir = await Deno.makeTempDir();
     try {
-      const out: Uint8Array[] = [];
-      const code = await main(
-        [
-          "login",
-          "--authfile",
-          `${dir}/auth.json`,
-          "--username",
-          "u",
-          "--password-stdin",
-          server.host,
-        ],
-        {
-          stdout: sink(out),
-          stderr: sink([]),
-          env: () => undefined,
-          isTerminal: () => false,
-          stdin: new Blob(["secret\n"]).stream(),
-        },
-      );
+      const { code, out } = await login(server.host, `${dir}/auth.json`);
       assert.equal(code, 0);
       assert.match(text(out), /Login Succeeded/);
     } finally {

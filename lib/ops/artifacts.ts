@@ -25,6 +25,7 @@ import type {
   SignedManyOptions,
   SignedOptions,
   SignedResult,
+  UnknownResult,
 } from "../types.ts";
 import { checkConcurrency, runMany } from "./_bulk.ts";
 import { Discovery, unexpected } from "./_discovery.ts";
@@ -34,9 +35,8 @@ const ALL_KINDS: readonly ArtifactKind[] = ["signature", "attestation", "sbom", 
 const BUILDKIT_TYPE = "vnd.docker.reference.type";
 const BUILDKIT_DIGEST = "vnd.docker.reference.digest";
 
-type Unknown = Extract<ArtifactsResult, { status: "unknown" }>;
-
-export function unknown(reference: string, error: RegistryError): Unknown {
+/** The unknown answer for an input. */
+export function unknown(reference: string, error: RegistryError): UnknownResult {
   return { status: "unknown", reference, code: error.code, message: error.message, error };
 }
 
@@ -243,11 +243,33 @@ export function artifactsMany(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: ArtifactsManyOptions = {},
 ): AsyncIterableIterator<ArtifactsResult> {
-  const concurrency = checkConcurrency(options.concurrency ?? 8);
-  const checked = plan(options);
+  return examineMany(ctx, inputs, options.concurrency, plan(options), (found) => found);
+}
+
+/**
+ * Runs `finish` over the examination of every input, sharing one
+ * {@linkcode Discovery} (tag listings, the per-repository choice) for the batch.
+ *
+ * @param ctx The client's wiring.
+ * @param inputs References.
+ * @param concurrency The option's value (checked here).
+ * @param checked The checked plan.
+ * @param finish What to make of one image's examination.
+ * @returns The results, in input order.
+ * @throws {RangeError} At once, for a bad `concurrency`.
+ */
+export function examineMany<R>(
+  ctx: OperationContext,
+  inputs: Iterable<string> | AsyncIterable<string>,
+  concurrency: number | undefined,
+  checked: Plan,
+  finish: (found: ArtifactsResult, discovery: Discovery) => R | Promise<R>,
+): AsyncIterableIterator<R | UnknownResult> {
+  const n = checkConcurrency(concurrency ?? 8);
   const discovery = new Discovery(ctx, candidates(checked.kinds));
-  return runMany(ctx, inputs, concurrency, {
-    run: (ref, input) => examine(ctx, discovery, ref, input, checked),
+  return runMany<R | UnknownResult>(ctx, inputs, n, {
+    run: async (ref, input) =>
+      await finish(await examine(ctx, discovery, ref, input, checked), discovery),
     invalid: unknown,
     plan: (refs) => {
       for (const ref of refs) discovery.expect(checked.signatureRepository ?? ref.repo);
@@ -255,7 +277,8 @@ export function artifactsMany(
   });
 }
 
-function signedPlan(options: SignedOptions): Plan {
+/** The plan of a signature question: `platforms` is `"index"` or `"all"`, kinds signatures only. */
+export function signedPlan(options: SignedOptions): Plan {
   const { platforms = "index" } = options;
   if (platforms !== "index" && platforms !== "all") {
     throw new TypeError(
@@ -301,16 +324,7 @@ export function signedMany(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: SignedManyOptions = {},
 ): AsyncIterableIterator<SignedResult> {
-  const concurrency = checkConcurrency(options.concurrency ?? 8);
-  const checked = signedPlan(options);
-  const discovery = new Discovery(ctx, candidates(checked.kinds));
-  return runMany(ctx, inputs, concurrency, {
-    run: async (ref, input) => toSigned(await examine(ctx, discovery, ref, input, checked)),
-    invalid: unknown,
-    plan: (refs) => {
-      for (const ref of refs) discovery.expect(checked.signatureRepository ?? ref.repo);
-    },
-  });
+  return examineMany(ctx, inputs, options.concurrency, signedPlan(options), toSigned);
 }
 
 /**

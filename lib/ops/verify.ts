@@ -19,6 +19,7 @@ import {
   verifySimpleSigning,
 } from "../signature/verify.ts";
 import type {
+  ArtifactsResult,
   DigestArtifacts,
   DigestVerification,
   ExaminedSignature,
@@ -26,9 +27,8 @@ import type {
   VerifyOptions,
   VerifyResult,
 } from "../types.ts";
-import { checkConcurrency, runMany } from "./_bulk.ts";
 import { Discovery, unexpected } from "./_discovery.ts";
-import { candidates, examine, type Plan, plan, unknown } from "./artifacts.ts";
+import { candidates, examine, examineMany, type Plan, signedPlan, unknown } from "./artifacts.ts";
 import type { OperationContext } from "./_context.ts";
 
 interface Checked {
@@ -40,12 +40,7 @@ interface Checked {
 }
 
 async function check(options: VerifyOptions): Promise<Checked> {
-  const { platforms = "index", maxSignatures = 16 } = options;
-  if (platforms !== "index" && platforms !== "all") {
-    throw new TypeError(
-      `Cannot use option "platforms": ${String(platforms)} is not "index" or "all"`,
-    );
-  }
+  const { maxSignatures = 16 } = options;
   if (!Array.isArray(options.keys) || options.keys.length === 0) {
     throw new TypeError(`Cannot use option "keys": give at least one public key`);
   }
@@ -61,7 +56,7 @@ async function check(options: VerifyOptions): Promise<Checked> {
   );
   if (options.identity !== undefined) parseReference(options.identity);
   return {
-    plan: plan({ ...options, platforms, kinds: ["signature"] }),
+    plan: signedPlan(options),
     keys,
     maxSignatures,
     ...(options.identity === undefined ? {} : { identity: options.identity }),
@@ -177,15 +172,15 @@ async function verifyDigest(
   };
 }
 
-async function verifyOne(
+/** The verification of what {@linkcode examine} found for one input. */
+async function verifyFound(
   ctx: OperationContext,
   discovery: Discovery,
-  ref: Reference,
-  input: string,
+  found: ArtifactsResult,
   checked: Checked,
 ): Promise<VerifyResult> {
-  const found = await examine(ctx, discovery, ref, input, checked.plan);
   if (found.status !== "present") return found;
+  const input = found.reference;
   try {
     const top = await verifyDigest(ctx, discovery, found, checked);
     if (found.platforms === undefined) return { reference: input, ...top };
@@ -226,7 +221,8 @@ export async function verify(
   const checked = await check(options);
   const ref = parseReference(imageReference);
   const discovery = new Discovery(ctx, candidates(checked.plan.kinds));
-  return await verifyOne(ctx, discovery, ref, imageReference, checked);
+  const found = await examine(ctx, discovery, ref, imageReference, checked.plan);
+  return await verifyFound(ctx, discovery, found, checked);
 }
 
 /**
@@ -243,14 +239,12 @@ export async function* verifyMany(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: VerifyManyOptions,
 ): AsyncIterableIterator<VerifyResult> {
-  const concurrency = checkConcurrency(options.concurrency ?? 8);
   const checked = await check(options);
-  const discovery = new Discovery(ctx, candidates(checked.plan.kinds));
-  yield* runMany(ctx, inputs, concurrency, {
-    run: (ref, input) => verifyOne(ctx, discovery, ref, input, checked),
-    invalid: unknown,
-    plan: (refs) => {
-      for (const ref of refs) discovery.expect(checked.plan.signatureRepository ?? ref.repo);
-    },
-  });
+  yield* examineMany(
+    ctx,
+    inputs,
+    options.concurrency,
+    checked.plan,
+    (found, discovery) => verifyFound(ctx, discovery, found, checked),
+  );
 }
