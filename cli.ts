@@ -49,7 +49,7 @@ import { COMMANDS, findCommand } from "./lib/_cli/commands.ts";
 import { EXIT_BROKEN_PIPE, exitCodeFor, usage } from "./lib/_cli/exit_codes.ts";
 import { commandHelp, overview } from "./lib/_cli/help.ts";
 import { checkFlags, failureOf, readPassword } from "./lib/_cli/invocation.ts";
-import { type CliIo, oneLine, Output, resolveIo } from "./lib/_cli/io.ts";
+import { type CliIo, oneLine, Output, resolveIo, withoutCode } from "./lib/_cli/io.ts";
 import { parseFlags } from "./lib/_cli/flags.ts";
 import type { Progress } from "./lib/_cli/progress.ts";
 
@@ -112,7 +112,9 @@ export async function main(args: string[], io: CliIo = {}): Promise<number> {
     if (failure === "broken pipe") return EXIT_BROKEN_PIPE;
     try {
       await beforeStderr();
-      await err.write(`regkit: ${oneLine(failure.message)} (${failure.code})\n`);
+      await err.write(
+        `regkit: ${oneLine(withoutCode(failure.message, failure.code))} (${failure.code})\n`,
+      );
       await err.flush();
     } catch {
       // stderr is gone: nothing left to tell, and the exit code still says what happened

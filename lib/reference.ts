@@ -395,6 +395,13 @@ export function parseReference(input: string): Reference {
 export function parseRepository(input: string): Repository {
   const body = checkInput(input);
   if (body.includes("@")) throw invalid(input, "a repository takes no digest");
+  const hostAndPort = /^(\[[0-9A-Fa-f:.]+\]|localhost|[^/:]*\.[^/:]*):\d+\/*$/i.exec(body);
+  if (hostAndPort !== null) {
+    throw invalid(
+      input,
+      `the repository is missing after the registry host, e.g. ${body.replace(/\/+$/, "")}/org/app`,
+    );
+  }
   const { registry, repository, tag } = parseNameAndTag(input, body);
   if (tag !== undefined) throw invalid(input, "a repository takes no tag");
   return new Repository(registry, repository);

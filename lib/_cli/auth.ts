@@ -69,7 +69,10 @@ export const AUTH: Command = {
 a credential helper, or anonymous), the username, the auth files read, and every
 skipped candidate with the reason. Never prints a secret.`,
   flags: { json: "print the explanation as JSON" },
-  exit: "Exit code: 0 explained, 2 invalid reference or auth file.",
+  exit: {
+    ok: "explained",
+    only: ["INVALID_REFERENCE", "AUTH_FILE_INVALID", "INVALID_CONFIG", "CREDENTIAL_HELPER_FAILED"],
+  },
   async run(ctx: Context): Promise<Outcome> {
     const [sub, ...rest] = ctx.positionals;
     if (sub !== "explain") {
@@ -151,8 +154,10 @@ otherwise --password-stdin is required.`,
     "password-stdin": "read the password from standard input (one trailing newline removed)",
     password: "the password on the command line (insecure; a warning is printed)",
   },
-  exit: "Exit code: 0 stored, 2 usage or auth-file error, 3 credentials rejected (UNAUTHORIZED)\n" +
-    "or the registry could not be reached.",
+  exit: {
+    ok: "stored",
+    undetermined: "credentials rejected (UNAUTHORIZED) or not verified",
+  },
   async run(ctx: Context): Promise<Outcome> {
     checkOne("login", ctx.positionals, "registry");
     const input = ctx.positionals[0];
@@ -180,7 +185,12 @@ export const LOGOUT: Command = {
   description: `Removes REGISTRY's entry from the auth file login writes (see regkit help login),
 keeping every other entry. Prints "Removed login credentials for REGISTRY".`,
   flags: {},
-  exit: "Exit code: 0 removed, 1 not logged in (AUTH_NOT_FOUND), 2 usage or auth-file error.",
+  exit: {
+    ok: "removed",
+    missing: "not logged in",
+    missingCodes: ["AUTH_NOT_FOUND"],
+    only: ["INVALID_REFERENCE", "AUTH_FILE_INVALID", "INVALID_CONFIG"],
+  },
   async run(ctx: Context): Promise<Outcome> {
     checkOne("logout", ctx.positionals, "registry");
     const { key } = parseRegistry(ctx.positionals[0]);

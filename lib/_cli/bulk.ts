@@ -12,6 +12,7 @@ import { type Context, makeClient } from "./command.ts";
 import {
   CliError,
   type ErrorCode,
+  type ExitHelp,
   type Outcome,
   unknownAnswerExitCode,
   usage,
@@ -19,6 +20,25 @@ import {
 import { describeReadError, referenceLines } from "./io.ts";
 import { Progress } from "./progress.ts";
 
+/**
+ * The exit section of a bulk command (exists, signed, artifacts): an answer
+ * unknown for a configuration reason ends it with 2, any other unknown with 3.
+ *
+ * @param ok What 0 means.
+ * @param missing What 1 means.
+ * @param configuration What else 2 means for the command.
+ * @returns The command's exit help.
+ */
+export function bulkExit(ok: string, missing: string, configuration?: string): ExitHelp {
+  return {
+    ok,
+    missing,
+    configuration: (configuration === undefined ? "" : `${configuration}; `) +
+      "also an answer unknown for a configuration reason (any of these codes but " +
+      "INVALID_REFERENCE and INVALID_PLATFORM)",
+    undetermined: "some answer unknown: INVALID_REFERENCE, INVALID_PLATFORM, or any of",
+  };
+}
 /** The references a bulk command reads. */
 export interface Inputs {
   references: Iterable<string> | AsyncIterable<string>;

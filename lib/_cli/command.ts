@@ -12,7 +12,7 @@ import {
   findInvalidCaCertificate,
   isRegistryError,
 } from "../../mod.ts";
-import { CliError, type Outcome, usage } from "./exit_codes.ts";
+import { CliError, type ExitHelp, type Outcome, usage } from "./exit_codes.ts";
 import { type CommandFlags, type Flags, integerFlag } from "./flags.ts";
 import { describeReadError, oneLine, type Output } from "./io.ts";
 import type { CliIo } from "./io.ts";
@@ -60,8 +60,8 @@ export interface Command {
   readonly description: string;
   /** Flags it takes beyond the global ones (global ones listed here are only documented). */
   readonly flags: CommandFlags;
-  /** Its exit codes, one line. */
-  readonly exit: string;
+  /** What its exit codes mean; help lists the codes from the exit table. */
+  readonly exit: ExitHelp;
   /** Runs it. */
   run(ctx: Context): Promise<Outcome>;
 }

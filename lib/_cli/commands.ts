@@ -21,7 +21,7 @@ const HELP: Command = {
   usage: ["regkit help [COMMAND]"],
   description: "Shows help for COMMAND, or the overview.",
   flags: {},
-  exit: "Exit code: 0 shown, 2 unknown command.",
+  exit: { ok: "shown", only: [] },
   async run(ctx: Context): Promise<Outcome> {
     if (ctx.positionals.length > 1) {
       throw usage(`"help" takes one command, got ${ctx.positionals.length}; see "regkit --help"`);

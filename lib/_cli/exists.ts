@@ -7,11 +7,11 @@
 
 import { green, red, yellow } from "@std/fmt/colors";
 import type { ExistsResult } from "../../mod.ts";
-import { runBulk } from "./bulk.ts";
+import { bulkExit, runBulk } from "./bulk.ts";
 import type { Command, Context } from "./command.ts";
 import type { Outcome } from "./exit_codes.ts";
 import { integerFlag } from "./flags.ts";
-import { oneLine } from "./io.ts";
+import { oneLine, withoutCode } from "./io.ts";
 
 const DEFAULT_CONCURRENCY = 8;
 
@@ -36,7 +36,7 @@ function textLine(result: ExistsResult, colors: boolean): string {
       return `${colors ? yellow("absent") : "absent"} ${reference}`;
     default:
       return `${colors ? red("unknown") : "unknown"} ${reference} ${result.code}: ${
-        oneLine(result.message)
+        oneLine(withoutCode(result.message, result.code))
       }`;
   }
 }
@@ -73,7 +73,6 @@ On a terminal, a progress line is shown on stderr (not with --quiet).`,
     json: `print JSON Lines: {"reference","status","digest"?,"code"?,"message"?}`,
     concurrency: true,
   },
-  exit: "Exit code: 0 all present, 1 some absent and none unknown, 3 some unknown,\n" +
-    "2 usage or configuration error (also an answer unknown for a configuration reason).",
+  exit: bulkExit("every answer present", "some answer absent and none unknown"),
   run,
 };

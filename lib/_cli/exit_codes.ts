@@ -95,6 +95,29 @@ export function unknownAnswerExitCode(code: ErrorCode): 2 | 3 {
   return EXIT_CODES[code] === 2 && !PER_INPUT_CODES.has(code) ? 2 : 3;
 }
 
+/**
+ * What a command's exit codes mean, for its help. The codes listed for 2 and 3
+ * are taken from {@linkcode EXIT_CODES}, so a command's help lists every code
+ * it can end with.
+ */
+export interface ExitHelp {
+  /** What 0 means, e.g. `found`. */
+  readonly ok: string;
+  /** What 1 means, when the command can exit 1. */
+  readonly missing?: string;
+  /** The codes that end the command with 1 (each exits 1 in the table). */
+  readonly missingCodes?: readonly ErrorCode[];
+  /** What 2 means beyond a usage or configuration error. */
+  readonly configuration?: string;
+  /** What 3 means. @default "undetermined" */
+  readonly undetermined?: string;
+  /**
+   * For a command that contacts no registry: the only codes (besides `USAGE`
+   * and `INTERNAL`) it can end with. Otherwise every code exiting 2 or 3 can.
+   */
+  readonly only?: readonly ErrorCode[];
+}
+
 /** A failure the CLI reports as `regkit: <message> (<code>)`. */
 export class CliError extends Error {
   /** The code at the end of the line, which also gives the exit code. */

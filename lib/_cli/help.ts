@@ -7,7 +7,7 @@
 
 import { VERSION } from "../../mod.ts";
 import type { Command } from "./command.ts";
-import { type ErrorCode, EXIT_CODES } from "./exit_codes.ts";
+import { type ErrorCode, EXIT_CODES, type ExitHelp } from "./exit_codes.ts";
 import { flagHelp, type FlagName, globalFlagHelp } from "./flags.ts";
 
 const WIDTH = 88;
@@ -28,9 +28,34 @@ function wrap(text: string, indent: number): string {
   return lines.join("\n" + " ".repeat(indent));
 }
 
-function codesExiting(exit: 1 | 2 | 3): string {
-  return (Object.keys(EXIT_CODES) as ErrorCode[]).filter((c) => EXIT_CODES[c] === exit).sort()
-    .join(", ");
+function codesExiting(exit: 1 | 2 | 3, only?: readonly ErrorCode[]): string {
+  return (Object.keys(EXIT_CODES) as ErrorCode[]).filter((c) =>
+    EXIT_CODES[c] === exit &&
+    (only === undefined || c === "USAGE" || c === "INTERNAL" || only.includes(c))
+  ).sort().join(", ");
+}
+
+/**
+ * A command's exit-code section: each code it can end with, from the one table.
+ *
+ * @param exit What the codes mean for the command.
+ * @returns The text.
+ */
+export function commandExitHelp(exit: ExitHelp): string {
+  const { only } = exit;
+  const rows: Array<[number, string]> = [[0, exit.ok]];
+  if (exit.missing !== undefined) {
+    const codes = [...exit.missingCodes ?? []].sort().join(", ");
+    rows.push([1, codes === "" ? exit.missing : `${exit.missing} (${codes})`]);
+  }
+  rows.push([
+    2,
+    `usage or configuration error (${codesExiting(2, only)})${
+      exit.configuration === undefined ? "" : `; ${exit.configuration}`
+    }`,
+  ]);
+  rows.push([3, `${exit.undetermined ?? "undetermined"} (${codesExiting(3, only)})`]);
+  return "Exit codes:\n" + rows.map(([code, text]) => `  ${code}  ${wrap(text, 5)}`).join("\n");
 }
 
 /** The exit-code section, its code lists taken from the table. */
@@ -93,7 +118,7 @@ export function commandHelp(command: Command): string {
     [`Usage: ${first}`, ...more.map((line) => `       ${line}`)].join("\n"),
     command.description,
     ...(flags.length === 0 ? [] : [`Flags:\n${flagHelp(flags)}`]),
-    command.exit,
+    commandExitHelp(command.exit),
     `Global flags: see "regkit --help".\n`,
   ].join("\n\n");
 }

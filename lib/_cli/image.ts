@@ -11,12 +11,14 @@ import {
   type PlatformOptions,
 } from "../../mod.ts";
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
-import type { Outcome } from "./exit_codes.ts";
+import type { ExitHelp, Outcome } from "./exit_codes.ts";
 import { oneLine } from "./io.ts";
 
-const MISSING_EXIT =
-  "Exit code: 0 found, 1 missing (MANIFEST_UNKNOWN, PLATFORM_NOT_FOUND), 2 invalid reference\n" +
-  "or platform (INVALID_REFERENCE, INVALID_PLATFORM), 3 undetermined.";
+const MISSING_EXIT: ExitHelp = {
+  ok: "found",
+  missing: "no such image, repository or platform",
+  missingCodes: ["MANIFEST_UNKNOWN", "NAME_UNKNOWN", "PLATFORM_NOT_FOUND"],
+};
 
 function platformOf(ctx: Context): PlatformOptions {
   return ctx.flags.platform === undefined ? {} : { platform: ctx.flags.platform };
@@ -120,8 +122,7 @@ export const TAGS: Command = {
   description:
     "Lists every tag of REPO (e.g. quay.io/org/app), one per line, following pagination.",
   flags: { json: `print {"Repository": "...", "Tags": [...]} instead` },
-  exit: "Exit code: 0 listed, 1 no such repository (NAME_UNKNOWN), 2 invalid name\n" +
-    "(INVALID_REFERENCE), 3 undetermined.",
+  exit: { ok: "listed", missing: "no such repository", missingCodes: ["NAME_UNKNOWN"] },
   async run(ctx: Context): Promise<Outcome> {
     checkOne("tags", ctx.positionals, "repository");
     const name = parseRepository(ctx.positionals[0]).name;

@@ -124,6 +124,19 @@ export function oneLine(text: string): string {
 }
 
 /**
+ * A message without its code repeated: a registry's error code that is the
+ * line's own code (`registry answered 404 NAME_UNKNOWN: …` before
+ * `(NAME_UNKNOWN)`) is said once, at the end.
+ *
+ * @param message The message.
+ * @param code The code the line ends with (or starts with, for `exists`).
+ * @returns The message.
+ */
+export function withoutCode(message: string, code: string): string {
+  return message.replace(new RegExp(`( answered \\d{3}) ${code}(?=:|$)`), "$1");
+}
+
+/**
  * The references in a stream, one per line, as they arrive: surrounding
  * blanks are trimmed; blank lines and lines starting with `#` are skipped.
  */

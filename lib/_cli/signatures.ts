@@ -22,8 +22,8 @@ import {
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
 import { CliError, type Outcome, usage } from "./exit_codes.ts";
 import { integerFlag } from "./flags.ts";
-import { describeReadError, oneLine } from "./io.ts";
-import { runBulk } from "./bulk.ts";
+import { describeReadError, oneLine, withoutCode } from "./io.ts";
+import { bulkExit, runBulk } from "./bulk.ts";
 
 const TYPES = ["signature", "attestation", "sbom", "referrers", "digest"] as const;
 const KINDS: readonly ArtifactKind[] = ["signature", "attestation", "sbom", "other"];
@@ -95,7 +95,7 @@ function concurrencyOf(ctx: Context): number {
 
 function unknownLine(reference: string, code: string, message: string, colors: boolean): string {
   return `${colors ? red("unknown") : "unknown"} ${oneLine(reference)} ${code}: ${
-    oneLine(message)
+    oneLine(withoutCode(message, code))
   }`;
 }
 
@@ -306,7 +306,11 @@ export const TRIANGULATE: Command = {
 REPO@sha256:<hex> (digest). A tag is resolved with one HEAD; a digest needs no request.
 cosign v3 keeps signatures as referrers: use "regkit signed" to ask whether an image is signed.`,
   flags: { type: true, "signature-repo": true },
-  exit: "Exit code: 0 printed, 1 missing image, 2 usage, 3 undetermined.",
+  exit: {
+    ok: "printed",
+    missing: "no such image or repository",
+    missingCodes: ["MANIFEST_UNKNOWN", "NAME_UNKNOWN"],
+  },
   run: triangulate,
 };
 
@@ -328,7 +332,7 @@ With --json, one JSON object per image.`,
     kind: true,
     json: "print JSON Lines, one object per image",
   },
-  exit: "Exit code: 0 answered, 1 some image absent, 3 some unknown, 2 usage or configuration.",
+  exit: bulkExit("every image answered", "some image absent and none unknown"),
   async run(ctx: Context): Promise<Outcome> {
     const platforms = platformsOf(ctx, true);
     const kinds = kindsOf(ctx);
@@ -383,8 +387,11 @@ log or certificate is checked (as cosign's --insecure-ignore-tlog with --key).`,
     platforms: "index (default) or all: every child of an index must be signed too",
     json: `print JSON Lines: {"reference","status","digest","signatures":[…],"platforms"?}`,
   },
-  exit: "Exit code: 0 all signed (verified with --key), 1 some unsigned, unverified or absent\n" +
-    "and none unknown, 3 some unknown, 2 usage or configuration error (a bad --key file).",
+  exit: bulkExit(
+    "every image signed (verified, with --key)",
+    "some image unsigned, unverified or absent, and none unknown",
+    "a --key file that cannot be read or is not a supported key",
+  ),
   async run(ctx: Context): Promise<Outcome> {
     if (ctx.flags.key !== undefined) return await signedWithKeys(ctx);
     if (ctx.flags.identity !== undefined || ctx.flags.annotation !== undefined) {
