@@ -11,6 +11,7 @@ import { Logger, type LogLevel, type LogRecord, parseLogLevel } from "./log.ts";
 import {
   type CredentialExplanation,
   type CredentialOptions,
+  credentialsRegistry,
   explainCredentials,
   resolveCredentials,
 } from "./credentials.ts";
@@ -144,9 +145,11 @@ export class ContainerRegistryClient {
       this.logLevel,
       onLog ?? (options.logLevel === undefined ? undefined : stderrHandler),
     );
+    credentialsRegistry(options); // checked now, not at the first request
     this.#credentialOptions = {
       logger,
       ...(username === undefined ? {} : { username, password: password! }),
+      ...(options.credentialsFor === undefined ? {} : { credentialsFor: options.credentialsFor }),
       ...(authFile === undefined ? {} : { authFile }),
       ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.readTextFile === undefined ? {} : { readTextFile: options.readTextFile }),

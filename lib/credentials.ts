@@ -12,7 +12,7 @@
 
 import { quote, RegistryError } from "./errors.ts";
 import { Logger } from "./log.ts";
-import { parseReference, type Reference, Repository } from "./reference.ts";
+import { parseReference, parseRegistry, type Reference, Repository } from "./reference.ts";
 import {
   type AuthFileContent,
   type CredentialKind,
@@ -88,6 +88,15 @@ export interface CredentialOptions {
    * @default {undefined}
    */
   password?: string;
+  /**
+   * The one registry (`host[:port]`, e.g. `quay.io`) that `username` and
+   * `password` are for. Other registries resolve credentials as if none were
+   * given (auth files, helpers, else anonymous), so a batch over several
+   * registries never sends them elsewhere. Requires `username`.
+   *
+   * @default {undefined} (the explicit credentials are for every registry)
+   */
+  credentialsFor?: string;
   /**
    * An explicit auth file (`--authfile`). When given it is the only file read
    * (as `$REGISTRY_AUTH_FILE` is); the path is used literally. Unlike the
@@ -365,6 +374,37 @@ function explicitCredentials(options: CredentialOptions): Credentials | undefine
   return Credentials.basic(username, password);
 }
 
+/**
+ * The registry `credentialsFor` names, normalized as `Repository.registry` is.
+ *
+ * @param options The options.
+ * @returns The registry, or `undefined` when the option is not given.
+ * @throws {TypeError} When it is not a string or is given without `username`.
+ * @throws {RangeError} When it is not `host[:port]`.
+ */
+export function credentialsRegistry(options: CredentialOptions): string | undefined {
+  const { credentialsFor } = options;
+  if (credentialsFor === undefined) return undefined;
+  if (typeof credentialsFor !== "string") {
+    throw new TypeError(`Cannot use option "credentialsFor": expected a registry host`);
+  }
+  if (options.username === undefined) {
+    throw new TypeError(`Cannot use option "credentialsFor": it needs "username" and "password"`);
+  }
+  let name;
+  try {
+    name = parseRegistry(credentialsFor);
+  } catch { /* reported below */ }
+  if (name === undefined || name.namespace !== "" || /^[a-z]+:\/\//i.test(credentialsFor)) {
+    throw new RangeError(
+      `Cannot use option "credentialsFor": ${
+        quote(credentialsFor)
+      } is not a registry host (host or host:port)`,
+    );
+  }
+  return name.registry;
+}
+
 function checkOptions(options: CredentialOptions): void {
   const { helperTimeoutMs } = options;
   if (
@@ -387,7 +427,10 @@ async function resolve(
 ): Promise<ResolvedCredentials | undefined> {
   checkOptions(options);
   const explicit = explicitCredentials(options);
-  if (explicit !== undefined) return { credentials: explicit, source: { type: "explicit" } };
+  const only = credentialsRegistry(options);
+  if (explicit !== undefined && (only === undefined || only === repository.registry)) {
+    return { credentials: explicit, source: { type: "explicit" } };
+  }
   const { authFile, env, os } = options;
   for (const candidate of candidateAuthFiles({ authFile, env, os })) {
     if (candidate.path === undefined) {

@@ -1004,3 +1004,33 @@ Deno.test("Credentials redact themselves", async (t) => {
     assert.throws(() => Credentials.registryToken(""), TypeError);
   });
 });
+
+Deno.test("resolveCredentials() with credentialsFor uses explicit credentials for that registry only", async () => {
+  const auth = { auths: { "ghcr.io": { auth: btoa("bob:bobpw") } } };
+  const options = {
+    username: "alice",
+    password: "alicepw",
+    credentialsFor: "Quay.io",
+    authFile: "/run/auth.json",
+    readTextFile: () => Promise.resolve(JSON.stringify(auth)),
+  };
+  const quay = await resolveCredentials("quay.io/org/app:1", options);
+  assert.deepEqual(quay?.source, { type: "explicit" });
+  assert.equal(quay?.credentials.username, "alice");
+  const ghcr = await resolveCredentials("ghcr.io/org/app:1", options);
+  assert.deepEqual(ghcr?.source, { type: "file", path: "/run/auth.json", key: "ghcr.io" });
+  assert.equal(ghcr?.credentials.username, "bob");
+  assert.equal(await resolveCredentials("docker.io/library/alpine", options), undefined);
+  const hub = await resolveCredentials("alpine", { ...options, credentialsFor: "index.docker.io" });
+  assert.equal(hub?.credentials.username, "alice");
+  await assert.rejects(
+    () => resolveCredentials("alpine", { credentialsFor: "quay.io" }),
+    TypeError,
+  );
+  for (const bad of ["quay.io/org", "https://quay.io", "not a host"]) {
+    await assert.rejects(
+      () => resolveCredentials("alpine", { ...options, credentialsFor: bad }),
+      RangeError,
+    );
+  }
+});

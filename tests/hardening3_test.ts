@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { runCli } from "./_cli.ts";
 import { startRegistry } from "./_registry.ts";
+import { imageResponse, jsonResponse, startFaultServer } from "./_fault_server.ts";
+import { buildImage, type PushedImage } from "./_images.ts";
 
 Deno.test("CLI wording: one reference, a missing repository, each code once (#11 item 29)", async (t) => {
   await t.step("a second reference", async () => {
@@ -37,4 +39,104 @@ Deno.test("CLI wording: one reference, a missing repository, each code once (#11
       assert.match(result.stderr, new RegExp(`registry answered 404: .* \\(${code}\\)\\n$`));
     }
   });
+});
+
+/** A Basic-auth registry on loopback serving one image at `app:v1` to any credentials. */
+async function basicRegistry(image: PushedImage) {
+  const served = { repository: "app", tags: ["v1"], ...image };
+  return await startFaultServer((record) => {
+    if (record.authorization === null) {
+      return new Response(null, {
+        status: 401,
+        headers: { "www-authenticate": 'Basic realm="regkit"' },
+      });
+    }
+    if (record.path === "/v2/") return jsonResponse({});
+    return imageResponse(record, served) ?? new Response(null, { status: 404 });
+  });
+}
+
+function basic(user: string, password: string): string {
+  return `Basic ${btoa(`${user}:${password}`)}`;
+}
+
+Deno.test("CLI --creds-for binds --username to one registry of a batch (#11 item 23)", async (t) => {
+  const image = await buildImage();
+  await using a = await basicRegistry(image);
+  await using b = await basicRegistry(image);
+  const dir = await Deno.makeTempDir();
+  const authFile = `${dir}/auth.json`;
+  await Deno.writeTextFile(
+    authFile,
+    JSON.stringify({ auths: { [b.host]: { auth: btoa("bob:bobpw") } } }),
+  );
+  const refs = [`${a.host}/app:v1`, `${b.host}/app:v1`];
+  const explicit = ["--authfile", authFile, "--username", "alice", "--password-stdin"];
+  const stdin = () => new Blob(["alicepw\n"]).stream();
+  const sent = (server: typeof a) =>
+    new Set(server.requests.flatMap((r) => r.authorization === null ? [] : [r.authorization]));
+  try {
+    await t.step("with --creds-for, the other registry gets its own credentials", async () => {
+      for (const command of ["exists", "signed"]) {
+        a.requests.length = 0;
+        b.requests.length = 0;
+        const result = await runCli([command, ...explicit, "--creds-for", a.host, ...refs], {
+          stdin: stdin(),
+        });
+        assert.equal(result.code, command === "exists" ? 0 : 1, result.stdout + result.stderr);
+        assert.equal(result.stderr, "");
+        assert.deepEqual(sent(a), new Set([basic("alice", "alicepw")]));
+        assert.deepEqual(sent(b), new Set([basic("bob", "bobpw")]));
+      }
+    });
+    await t.step("without it, one warning names the registries", async () => {
+      const result = await runCli(["exists", ...explicit, ...refs, `${a.host}/app:v1`], {
+        stdin: stdin(),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(
+        result.stderr,
+        `regkit: warning: --username and its password go to every registry of this batch: "${a.host}", "${b.host}"; pass --creds-for HOST to send them to one only\n`,
+      );
+      assert.deepEqual(sent(b), new Set([basic("bob", "bobpw"), basic("alice", "alicepw")]));
+    });
+    await t.step("one registry: no warning", async () => {
+      const result = await runCli(["exists", ...explicit, refs[0]!, refs[0]!], { stdin: stdin() });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, "");
+    });
+    await t.step("streamed input warns once, when the second registry arrives", async () => {
+      const list = `${dir}/refs.txt`;
+      await Deno.writeTextFile(list, [...refs, ...refs].join("\n") + "\n");
+      const result = await runCli(["exists", ...explicit, "--from-file", list], { stdin: stdin() });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr.split("warning:").length, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`"${a.host}", "${b.host}"`));
+    });
+    await t.step("--creds-for needs --username, takes a host, and not with login", async () => {
+      for (
+        const [args, message] of [
+          [["--creds-for", a.host, "exists", refs[0]!], /--creds-for needs --username/],
+          [
+            [...explicit, "--creds-for", "quay.io/org", "exists", refs[0]!],
+            /--creds-for "quay\.io\/org"/,
+          ],
+          [
+            [...explicit, "--creds-for", "https://quay.io", "exists", refs[0]!],
+            /--creds-for "https:\/\/quay\.io"/,
+          ],
+          [
+            [...explicit, "--creds-for", a.host, "login", a.host],
+            /"login" does not take --creds-for/,
+          ],
+        ] as const
+      ) {
+        const result = await runCli([...args], { stdin: stdin() });
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr, message);
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ContainerRegistryClient } from "../../mod.ts";
+import { type ContainerRegistryClient, parseReference } from "../../mod.ts";
 import { type Context, makeClient } from "./command.ts";
 import {
   CliError,
@@ -98,6 +98,62 @@ export async function openInputs(ctx: Context, command = "exists"): Promise<Inpu
   };
 }
 
+/** The registry a reference names, or `undefined` for an invalid one. */
+function registryOf(input: string): string | undefined {
+  try {
+    return parseReference(input).registry;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Explicit credentials without `--creds-for` go to every registry: one
+ * warning when the batch names more than one. Arguments are looked at before
+ * the first check; streamed input when its second registry arrives, before
+ * that reference is checked.
+ */
+function warnSharedCredentials(ctx: Context, inputs: Inputs): Inputs {
+  if (ctx.flags.username === undefined || ctx.flags["creds-for"] !== undefined) return inputs;
+  const seen = new Set<string>();
+  const warn = async () => {
+    await ctx.beforeStderr();
+    await ctx.err.write(
+      `regkit: warning: --username and its password go to every registry of this batch: ${
+        [...seen].map((r) => JSON.stringify(r)).join(", ")
+      }; pass --creds-for HOST to send them to one only\n`,
+    );
+  };
+  const note = (input: string) => {
+    const registry = registryOf(input);
+    if (registry !== undefined) seen.add(registry);
+  };
+  if (inputs.total !== undefined) {
+    const all = inputs.references as Iterable<string>;
+    for (const input of all) note(input);
+    return {
+      ...inputs,
+      references: (async function* () {
+        if (seen.size > 1) await warn();
+        yield* all;
+      })(),
+    };
+  }
+  const source = inputs.references;
+  return {
+    ...inputs,
+    references: (async function* () {
+      for await (const input of source) {
+        if (seen.size < 2) {
+          note(input);
+          if (seen.size === 2) await warn();
+        }
+        yield input;
+      }
+    })(),
+  };
+}
+
 /** What a bulk command's loop is given. */
 export interface BulkCommand<R extends { status: string; reference: string }> {
   /** The command's name, for messages. */
@@ -128,7 +184,7 @@ export async function runBulk<R extends { status: string; reference: string }>(
   ctx: Context,
   command: BulkCommand<R>,
 ): Promise<Outcome> {
-  const inputs = await openInputs(ctx, command.name);
+  const inputs = warnSharedCredentials(ctx, await openInputs(ctx, command.name));
   const client = await makeClient(ctx);
   const progress = !ctx.flags.quiet && ctx.io.isTerminal("stderr")
     ? new Progress(ctx.err, inputs.total, ctx.io.isTerminal("stdout"), command.labels)

@@ -11,6 +11,7 @@ import {
   type ContainerRegistryClientOptions,
   findInvalidCaCertificate,
   isRegistryError,
+  parseRegistry,
 } from "../../mod.ts";
 import { CliError, type ExitHelp, type Outcome, usage } from "./exit_codes.ts";
 import { type CommandFlags, type Flags, integerFlag } from "./flags.ts";
@@ -121,6 +122,20 @@ function timeoutMs(value: string): number {
   return Math.max(1, Math.round(seconds * 1000));
 }
 
+/** A flag naming one registry host (`host[:port]`), checked with the library's parser. */
+function registryFlag(name: "creds-for", value: string): string {
+  let registry;
+  try {
+    if (!/^[a-z]+:\/\//i.test(value)) registry = parseRegistry(value);
+  } catch { /* reported below */ }
+  if (registry === undefined || registry.namespace !== "") {
+    throw usage(
+      `Cannot use --${name} ${JSON.stringify(value)}: expected a registry HOST or HOST:PORT`,
+    );
+  }
+  return value;
+}
+
 /**
  * The client the global flags describe. Log records go to stderr as
  * `regkit: <level>: <message>`, after clearing the progress line.
@@ -159,6 +174,9 @@ export async function makeClient(
   if (credentials !== undefined) {
     options.username = credentials.username;
     options.password = credentials.password;
+    if (explicit === undefined && flags["creds-for"] !== undefined) {
+      options.credentialsFor = registryFlag("creds-for", flags["creds-for"]);
+    }
   }
   try {
     return new ContainerRegistryClient(options);

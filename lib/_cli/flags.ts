@@ -39,6 +39,12 @@ export const FLAGS = {
     value: "USER",
     help: "username for every registry, with --password-stdin",
   },
+  "creds-for": {
+    type: "string",
+    global: true,
+    value: "HOST",
+    help: "send --username and the password only to registry HOST; others resolve as usual",
+  },
   "password-stdin": {
     type: "boolean",
     global: true,

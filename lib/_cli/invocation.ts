@@ -65,6 +65,12 @@ export async function readPassword(
     password = (await readAll(stdin)).replace(/\n$/, "").replace(/\r$/, "");
     if (password === "") throw usage("The password read from stdin is empty");
   }
+  if (flags["creds-for"] !== undefined) {
+    if (command.name === "login") {
+      throw usage(`"login" does not take --creds-for: its REGISTRY is where the credentials go`);
+    }
+    if (flags.username === undefined) throw usage("--creds-for needs --username");
+  }
   if (command.name !== "login") {
     if (flags.username !== undefined && password === undefined) {
       throw usage("--username needs --password-stdin");
