@@ -28,7 +28,9 @@ import type {
   ClientStats,
   ExistsManyOptions,
   ExistsResult,
+  ImageConfigResult,
   ImageInspection,
+  InspectOptions,
   ManifestResult,
   OperationOptions,
   PlatformOptions,
@@ -44,7 +46,7 @@ import type {
 import type { OperationContext, ReferrersCapability } from "./ops/_context.ts";
 import * as existsOps from "./ops/exists.ts";
 import * as manifestOps from "./ops/manifest.ts";
-import { inspect } from "./ops/inspect.ts";
+import { imageConfig, inspect } from "./ops/inspect.ts";
 import { tags } from "./ops/tags.ts";
 import * as seed from "./ops/seed.ts";
 import * as artifactOps from "./ops/artifacts.ts";
@@ -440,13 +442,37 @@ export class ContainerRegistryClient {
    * }
    * ```
    * @param imageReference The image reference.
-   * @param options Platform and signal.
+   * @param options Platform, `tags` (also list the repository's tags as `RepoTags`) and signal.
    * @returns The inspection.
    * @throws {RegistryError} As {@linkcode ContainerRegistryClient.prototype.manifest},
-   *   plus `BLOB_UNKNOWN` and `INVALID_RESPONSE` for a bad config blob.
+   *   plus `BLOB_UNKNOWN` and `INVALID_RESPONSE` for a bad config blob; with `tags`,
+   *   as {@linkcode ContainerRegistryClient.prototype.tags}.
    */
-  async inspect(imageReference: string, options: PlatformOptions = {}): Promise<ImageInspection> {
+  async inspect(imageReference: string, options: InspectOptions = {}): Promise<ImageInspection> {
     return await inspect(this.#context(options), imageReference, options);
+  }
+
+  /**
+   * The config blob of an image as served (`skopeo inspect --config`), with
+   * `platform` (or this host's platform) chosen in an index.
+   *
+   * @example (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   *
+   * async function entrypoint(ref: string) {
+   *   await using client = new ContainerRegistryClient();
+   *   const { json } = await client.config(ref, { platform: "linux/amd64" });
+   *   return (json.config as { Entrypoint?: string[] } | undefined)?.Entrypoint;
+   * }
+   * ```
+   * @param imageReference The image reference.
+   * @param options Platform and signal.
+   * @returns The config blob's bytes, digest and parsed JSON.
+   * @throws {RegistryError} As {@linkcode ContainerRegistryClient.prototype.inspect}.
+   */
+  async config(imageReference: string, options: PlatformOptions = {}): Promise<ImageConfigResult> {
+    return await imageConfig(this.#context(options), imageReference, options);
   }
 
   /**

@@ -115,6 +115,33 @@ export interface ImageInspection {
   Layers: string[];
   /** The media type of the platform manifest. */
   MediaType: string;
+  /** The repository's tags (valid tags only), when asked for with `tags: true`. */
+  RepoTags?: string[];
+  /** The environment the image sets (`KEY=value`), from the config blob; empty when none. */
+  Env: string[];
+}
+
+/** Options for {@linkcode ContainerRegistryClient.prototype.inspect}. */
+export interface InspectOptions extends PlatformOptions {
+  /**
+   * Also list the repository's tags (`RepoTags`): one more request per page of tags.
+   * @default {false}
+   */
+  tags?: boolean;
+}
+
+/** An image's config blob as served, from {@linkcode ContainerRegistryClient.prototype.config}. */
+export interface ImageConfigResult {
+  /** The config blob's digest (verified against `bytes`). */
+  digest: string;
+  /** The media type the manifest gives the config (`""` when it gives none). */
+  mediaType: string;
+  /** The raw bytes as served. */
+  bytes: Uint8Array;
+  /** The parsed JSON. */
+  json: Record<string, unknown>;
+  /** The digest of the (platform) manifest that names this config. */
+  manifestDigest: string;
 }
 
 /** Counts of what a client has sent. */

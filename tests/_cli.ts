@@ -43,7 +43,7 @@ export async function runCli(args: readonly string[], io: CliIo = {}): Promise<C
     isTerminal: () => false,
     stdin: new Blob([]).stream(),
     ...io,
-    stdout,
+    stdout: io.stdout ?? stdout,
     stderr,
   });
   return { code, stdout: stdout.text(), stderr: stderr.text() };

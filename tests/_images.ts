@@ -53,6 +53,8 @@ export interface PushImageOptions {
   labels?: Record<string, string>;
   /** `created` (RFC 3339). @default "2024-01-01T00:00:00Z" */
   created?: string;
+  /** `config.Env`, when given. @default undefined */
+  env?: string[];
 }
 
 /** A layer descriptor. */
@@ -169,6 +171,7 @@ export async function buildImage(options: PushImageOptions = {}): Promise<Pushed
     platform = { os: "linux", architecture: "amd64" },
     labels = {},
     created = "2024-01-01T00:00:00Z",
+    env,
   } = options;
   if (format !== "oci" && format !== "docker") {
     throw new TypeError(`Cannot build image: format must be "oci" or "docker", got "${format}"`);
@@ -190,7 +193,7 @@ export async function buildImage(options: PushImageOptions = {}): Promise<Pushed
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
     created,
-    config: { Labels: labels },
+    config: { Labels: labels, ...(env === undefined ? {} : { Env: env }) },
     rootfs: { type: "layers", diff_ids: [diffId] },
   }));
   const configDigest = await sha256(config);

@@ -375,14 +375,17 @@ Deno.test("regkit CLI against a real token-auth registry", async (t) => {
       assert.deepEqual(Object.keys(info), [
         "Name",
         "Digest",
+        "RepoTags",
         "Tag",
         "Created",
         "Architecture",
         "Os",
         "Labels",
         "Layers",
+        "Env",
         "MediaType",
       ]);
+      assert.deepEqual([...info.RepoTags].sort(), ["v1", "v2", "v3"]);
       assert.equal(info.Name, `${h}/test/oci`);
       assert.equal(info.Digest, images.oci.digest);
       assert.equal(info.Tag, "v1");

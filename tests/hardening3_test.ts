@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { runCli } from "./_cli.ts";
 import { startRegistry } from "./_registry.ts";
 import { imageResponse, jsonResponse, startFaultServer } from "./_fault_server.ts";
-import { buildImage, type PushedImage } from "./_images.ts";
+import { buildImage, type PushedImage, pushImage, pushIndex, uploadImage } from "./_images.ts";
 
 Deno.test("CLI wording: one reference, a missing repository, each code once (#11 item 29)", async (t) => {
   await t.step("a second reference", async () => {
@@ -139,4 +139,74 @@ Deno.test("CLI --creds-for binds --username to one registry of a batch (#11 item
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("CLI inspect: RepoTags, Env, --no-tags, --raw and --config (#11 item 30)", async (t) => {
+  await using registry = await startRegistry();
+  const h = registry.host;
+  const env = ["PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8"];
+  const image = await pushImage(registry, "app/env", "v1", { env });
+  await uploadImage(registry, "app/env", "v2", image);
+  const index = await pushIndex(registry, "app/index", "v1", [
+    { platform: { os: "linux", architecture: "amd64" } },
+    { platform: { os: "linux", architecture: "arm64", variant: "v8" }, env: ["ARM=1"] },
+  ]);
+  const bytes = async (args: string[]) => {
+    const chunks: Uint8Array[] = [];
+    const stdout = {
+      write: (p: Uint8Array) => (chunks.push(p.slice()), Promise.resolve(p.length)),
+    };
+    const result = await runCli(args, { stdout });
+    assert.equal(result.code, 0, result.stderr);
+    return new Uint8Array(chunks.flatMap((c) => [...c]));
+  };
+
+  await t.step("RepoTags and Env, in skopeo's places", async () => {
+    const result = await runCli(["inspect", `${h}/app/env:v1`]);
+    assert.equal(result.code, 0, result.stderr);
+    const info = JSON.parse(result.stdout);
+    assert.deepEqual(Object.keys(info), [
+      "Name",
+      "Digest",
+      "RepoTags",
+      "Tag",
+      "Created",
+      "Architecture",
+      "Os",
+      "Labels",
+      "Layers",
+      "Env",
+      "MediaType",
+    ]);
+    assert.deepEqual([...info.RepoTags].sort(), ["v1", "v2"]);
+    assert.deepEqual(info.Env, env);
+    const arm = JSON.parse(
+      (await runCli(["inspect", "--platform", "linux/arm64/v8", `${h}/app/index:v1`])).stdout,
+    );
+    assert.deepEqual(arm.Env, ["ARM=1"]);
+    assert.deepEqual(arm.RepoTags, ["v1"]);
+  });
+
+  await t.step("--no-tags lists no tags and asks for none", async () => {
+    await registry.clearRequests();
+    const result = await runCli(["inspect", "--no-tags", `${h}/app/env:v1`]);
+    assert.equal(result.code, 0, result.stderr);
+    const info = JSON.parse(result.stdout);
+    assert.equal(info.RepoTags, undefined);
+    assert.deepEqual(info.Env, env);
+    assert.ok(!(await registry.requests()).some((r) => r.path.includes("/tags/")));
+  });
+
+  await t.step("--raw: the manifest as served; --config: the config blob as served", async () => {
+    assert.deepEqual(await bytes(["inspect", "--raw", `${h}/app/env:v1`]), image.manifest);
+    assert.deepEqual(await bytes(["inspect", "--config", `${h}/app/env:v1`]), image.config);
+    assert.deepEqual(await bytes(["inspect", "--raw", `${h}/app/index:v1`]), index.manifest);
+    assert.deepEqual(
+      await bytes(["inspect", "--config", "--platform", "linux/arm64/v8", `${h}/app/index:v1`]),
+      index.children[1].config,
+    );
+    const both = await runCli(["inspect", "--raw", "--config", `${h}/app/env:v1`]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--raw or --config, not both/);
+  });
 });

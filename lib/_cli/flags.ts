@@ -112,6 +112,9 @@ export const FLAGS = {
     value: "N",
     help: "checks running at once, 1 to 1024 (default 8)",
   },
+  "no-tags": { type: "boolean", help: "do not list the repository's tags (RepoTags)" },
+  raw: { type: "boolean", help: "print the manifest as served, bytes unchanged" },
+  config: { type: "boolean", help: "print the config blob as served, bytes unchanged" },
   platform: {
     type: "string",
     value: "OS/ARCH[/VARIANT]",
@@ -217,7 +220,9 @@ function attachValues(args: readonly string[]): string[] {
     const inline = arg.startsWith("--") && arg.includes("=");
     if (spec.type === "boolean") {
       if (inline) throw usage(`--${name} takes no value; see "regkit --help"`);
-      out.push(`--${name}=true`); // so that a following "true" or "false" stays a positional
+      // `=true`, so that a following "true" or "false" stays a positional. parseArgs reads
+      // `--no-X=v` as X negated: a name that starts with "no-" gets one more "no-" to strip.
+      out.push(`--${name.startsWith("no-") ? "no-" : ""}${name}=true`);
     } else if (inline) {
       out.push(arg);
     } else {

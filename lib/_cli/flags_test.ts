@@ -43,6 +43,10 @@ Deno.test("parseFlags() parses with node-like value rules", async (t) => {
       flags: { json: true },
       positionals: ["exists", "true"],
     }],
+    ["a flag named no-…", ["inspect", "--no-tags", "true"], {
+      flags: { "no-tags": true },
+      positionals: ["inspect", "true"],
+    }],
     ["-- ends the flags", ["exists", "--", "--json", "-q"], {
       flags: {},
       positionals: ["exists", "--json", "-q"],

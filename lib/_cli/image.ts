@@ -11,7 +11,7 @@ import {
   type PlatformOptions,
 } from "../../mod.ts";
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
-import type { ExitHelp, Outcome } from "./exit_codes.ts";
+import { type ExitHelp, type Outcome, usage } from "./exit_codes.ts";
 import { oneLine } from "./io.ts";
 
 const MISSING_EXIT: ExitHelp = {
@@ -28,6 +28,7 @@ function platformOf(ctx: Context): PlatformOptions {
 const INSPECTION_ORDER = [
   "Name",
   "Digest",
+  "RepoTags",
   "Tag",
   "Created",
   "Architecture",
@@ -35,6 +36,7 @@ const INSPECTION_ORDER = [
   "Variant",
   "Labels",
   "Layers",
+  "Env",
   "MediaType",
 ] as const satisfies ReadonlyArray<keyof ImageInspection>;
 
@@ -100,15 +102,33 @@ export const INSPECT: Command = {
   description: `Prints image details as pretty JSON, like skopeo inspect: ${
     INSPECTION_ORDER.join(", ")
   }.
-An index is resolved to --platform, or to this machine's platform.`,
-  flags: { platform: true },
+RepoTags lists the repository's tags (one more request per page; not with --no-tags).
+An index is resolved to --platform, or to this machine's platform.
+--raw prints the manifest instead, --config the config blob, both exactly as served.`,
+  flags: {
+    platform: true,
+    "no-tags": true,
+    raw: "print the manifest as served, bytes unchanged (an index stays an index\n" +
+      "unless --platform)",
+    config: "print the config blob as served, bytes unchanged",
+  },
   exit: MISSING_EXIT,
   async run(ctx: Context): Promise<Outcome> {
     checkOne("inspect", ctx.positionals, "reference");
+    const { flags } = ctx;
+    if (flags.raw && flags.config) {
+      throw usage(`"inspect" takes --raw or --config, not both; see "regkit help inspect"`);
+    }
     await using client = await makeClient(ctx);
-    await ctx.out.write(
-      formatInspection(await client.inspect(ctx.positionals[0], platformOf(ctx))),
-    );
+    const ref = ctx.positionals[0];
+    if (flags.raw) {
+      await ctx.out.write((await client.manifest(ref, platformOf(ctx))).bytes);
+    } else if (flags.config) {
+      await ctx.out.write((await client.config(ref, platformOf(ctx))).bytes);
+    } else {
+      const options = { ...platformOf(ctx), tags: !flags["no-tags"] };
+      await ctx.out.write(formatInspection(await client.inspect(ref, options)));
+    }
     return "ok";
   },
 };
