@@ -122,7 +122,7 @@ export {
   type InvalidCaCertificate,
 } from "./lib/ca_certs.ts";
 export { isValidTag, parseRegistry, type RegistryName } from "./lib/reference.ts";
-export type { ImageConfigResult, InspectOptions } from "./lib/types.ts";
+export type { ImageConfigResult, InspectOptions, TagsOptions } from "./lib/types.ts";
 export { VERSION } from "./lib/version.ts";
 export {
   ANNOTATION_BUNDLE_PREDICATE_TYPE,

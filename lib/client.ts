@@ -39,6 +39,7 @@ import type {
   SignedManyOptions,
   SignedOptions,
   SignedResult,
+  TagsOptions,
   VerifyManyOptions,
   VerifyOptions,
   VerifyResult,
@@ -47,7 +48,7 @@ import type { OperationContext, ReferrersCapability } from "./ops/_context.ts";
 import * as existsOps from "./ops/exists.ts";
 import * as manifestOps from "./ops/manifest.ts";
 import { imageConfig, inspect } from "./ops/inspect.ts";
-import { tags } from "./ops/tags.ts";
+import { checkMaxTags, repositoryTags, tags } from "./ops/tags.ts";
 import * as seed from "./ops/seed.ts";
 import * as artifactOps from "./ops/artifacts.ts";
 import * as verifyOps from "./ops/verify.ts";
@@ -488,12 +489,44 @@ export class ContainerRegistryClient {
    * }
    * ```
    * @param repository The repository, e.g. `quay.io/org/app` (no tag).
-   * @param options A signal.
+   * @param options `maxTags` and a signal.
    * @returns The tags, in the registry's order.
-   * @throws {RegistryError} `INVALID_REFERENCE`, `NAME_UNKNOWN`, `UNAUTHORIZED`, `DENIED`, ...
+   * @throws {RegistryError} `INVALID_REFERENCE`, `NAME_UNKNOWN`, `UNAUTHORIZED`, `DENIED`,
+   *   `RESPONSE_TOO_LARGE` past `maxTags`, ...
+   * @throws {RangeError} For a `maxTags` that is not a positive integer.
    */
-  async tags(repository: string, options: OperationOptions = {}): Promise<string[]> {
-    return await tags(this.#context(options), repository);
+  async tags(repository: string, options: TagsOptions = {}): Promise<string[]> {
+    checkMaxTags(options.maxTags);
+    return await tags(this.#context(options), repository, options);
+  }
+
+  /**
+   * Lists the tags of a repository one page at a time, as the registry sends
+   * them (up to 1,000 per page), so a caller can print or stop early
+   * without holding the whole list.
+   *
+   * @example (defined, not run: it needs a registry)
+   * ```ts
+   * import { ContainerRegistryClient } from "@regkit/regkit";
+   *
+   * async function hasReleaseTag(repo: string): Promise<boolean> {
+   *   await using client = new ContainerRegistryClient();
+   *   for await (const page of client.tagPages(repo)) {
+   *     if (page.some((tag) => tag.startsWith("release-"))) return true;
+   *   }
+   *   return false;
+   * }
+   * ```
+   * @param repository The repository, e.g. `quay.io/org/app` (no tag).
+   * @param options `maxTags` (counted over all pages) and a signal.
+   * @returns The pages' tags, in the registry's order.
+   * @throws {RegistryError} As {@linkcode ContainerRegistryClient.prototype.tags}, from the
+   *   iteration.
+   * @throws {RangeError} For a `maxTags` that is not a positive integer (at once).
+   */
+  tagPages(repository: string, options: TagsOptions = {}): AsyncIterable<string[]> {
+    checkMaxTags(options.maxTags);
+    return repositoryTags(this.#context(options), repository, options);
   }
 
   /**

@@ -121,6 +121,12 @@ export interface TagsPageOptions extends ApiOptions {
    * @default {undefined}
    */
   page?: string | undefined;
+  /**
+   * Largest page body accepted; more is `RESPONSE_TOO_LARGE`. A registry that
+   * ignores `n` (distribution 2.8) sends every tag in one page.
+   * @default {MAX_TAGS_PAGE_BYTES}
+   */
+  maxBytes?: number;
 }
 
 /** One page of a repository's tags. */
@@ -131,6 +137,8 @@ export interface TagsPage {
   location: string;
   /** The next page (pass it as `page`), or `undefined` on the last one. */
   next?: string;
+  /** The size of the page's body in bytes. */
+  bytes: number;
 }
 
 function manifestPath(ref: Reference): string {
@@ -361,7 +369,7 @@ export async function getTagsPage(
     method: "GET",
     path: location,
     accept: "application/json",
-    maxBytes: MAX_TAGS_PAGE_BYTES,
+    maxBytes: options.maxBytes ?? MAX_TAGS_PAGE_BYTES,
     ...common(repository, { ...options, what }),
   });
   if (response.status !== 200) {
@@ -380,7 +388,8 @@ export async function getTagsPage(
     ? body.tags.filter((tag): tag is string => typeof tag === "string")
     : [];
   const next = nextLink(response.headers.get("link"));
-  return next === undefined ? { tags, location } : { tags, location, next };
+  const bytes = response.body.byteLength;
+  return next === undefined ? { tags, location, bytes } : { tags, location, next, bytes };
 }
 
 /**

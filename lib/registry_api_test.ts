@@ -270,14 +270,24 @@ Deno.test("getTagsPage() returns one page, where it came from and the next one",
   });
   const repo = parseRepository(`${HOST}/org/app`);
   const first = await getTagsPage(transport, repo);
+  const firstBody = JSON.stringify({ name: "org/app", tags: ["1", 2, "3"] });
   assert.deepEqual(first, {
     tags: ["1", "3"],
     location: "/v2/org/app/tags/list",
     next: "/v2/org/app/tags/list?last=3&n=2",
+    bytes: firstBody.length,
   });
   const second = await getTagsPage(transport, repo, { page: first.next });
-  assert.deepEqual(second, { tags: ["4"], location: "/v2/org/app/tags/list?last=3&n=2" });
-  assert.deepEqual(wire().map((s) => s.accept), ["application/json", "application/json"]);
+  assert.deepEqual(second, {
+    tags: ["4"],
+    location: "/v2/org/app/tags/list?last=3&n=2",
+    bytes: JSON.stringify({ tags: ["4"] }).length,
+  });
+  await assert.rejects(
+    getTagsPage(transport, repo, { maxBytes: firstBody.length - 1 }),
+    (e: unknown) => isRegistryError(e, "RESPONSE_TOO_LARGE"),
+  );
+  assert.deepEqual(wire().map((s) => s.accept), Array(3).fill("application/json"));
   await assert.rejects(
     getTagsPage(transport, parseRepository(`${HOST}/org/none`)),
     (e: unknown) => isRegistryError(e, "NAME_UNKNOWN"),

@@ -61,6 +61,17 @@ export interface OperationOptions {
   signal?: AbortSignal;
 }
 
+/** Options for {@linkcode ContainerRegistryClient.prototype.tags} and `tagPages`. */
+export interface TagsOptions extends OperationOptions {
+  /**
+   * Most tags listed: more (or more than 160 bytes of listing per allowed
+   * tag) is `RESPONSE_TOO_LARGE`, so a registry that never stops paging
+   * cannot exhaust memory.
+   * @default {1000000}
+   */
+  maxTags?: number;
+}
+
 /** Options for {@linkcode ContainerRegistryClient.prototype.existsMany}. */
 export interface ExistsManyOptions extends OperationOptions {
   /**

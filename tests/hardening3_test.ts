@@ -4,10 +4,19 @@
  * messages that name the credentials tried (17).
  */
 import assert from "node:assert/strict";
+import { ContainerRegistryClient, isRegistryError } from "../mod.ts";
 import { runCli } from "./_cli.ts";
 import { startRegistry } from "./_registry.ts";
 import { imageResponse, jsonResponse, startFaultServer } from "./_fault_server.ts";
-import { buildImage, type PushedImage, pushImage, pushIndex, uploadImage } from "./_images.ts";
+import {
+  buildImage,
+  type PushedImage,
+  pushHeaders,
+  pushImage,
+  pushIndex,
+  putManifest,
+  uploadImage,
+} from "./_images.ts";
 
 Deno.test("CLI wording: one reference, a missing repository, each code once (#11 item 29)", async (t) => {
   await t.step("a second reference", async () => {
@@ -209,4 +218,141 @@ Deno.test("CLI inspect: RepoTags, Env, --no-tags, --raw and --config (#11 item 3
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--raw or --config, not both/);
   });
+});
+
+Deno.test("tags ask for pages of 1,000 and the whole listing is bounded (#11 item 10)", async (t) => {
+  await t.step("real registry: n=1000 asked, every tag listed, maxTags enforced", async () => {
+    await using registry = await startRegistry();
+    const image = await pushImage(registry, "many/tags", "t0000");
+    const headers = await pushHeaders(registry, "many/tags");
+    const names = Array.from({ length: 2500 }, (_, i) => `t${String(i).padStart(4, "0")}`);
+    for (let i = 1; i < names.length; i += 50) {
+      await Promise.all(
+        names.slice(i, i + 50).map((tag) =>
+          putManifest(registry, "many/tags", tag, image.mediaType, image.manifest, headers)
+        ),
+      );
+    }
+    await registry.clearRequests();
+    await using client = new ContainerRegistryClient({ env: () => undefined });
+    const listed = await client.tags(`${registry.host}/many/tags`);
+    assert.deepEqual([...listed].sort(), names);
+    const lists = (await registry.requests()).filter((r) => r.path.includes("/tags/list"));
+    assert.ok(lists.length >= 1 && lists[0]!.path.endsWith("/tags/list?n=1000"), lists[0]?.path);
+    await assert.rejects(
+      client.tags(`${registry.host}/many/tags`, { maxTags: 1000 }),
+      (e: unknown) =>
+        isRegistryError(e, "RESPONSE_TOO_LARGE") && /more than 1000 tags/.test(e.message),
+    );
+    assert.throws(() => client.tagPages(`${registry.host}/many/tags`, { maxTags: 0 }), RangeError);
+    const cli = await runCli(["tags", "--max-tags", "1000", `${registry.host}/many/tags`]);
+    assert.equal(cli.code, 3, cli.stderr);
+    assert.match(cli.stderr, /more than 1000 tags .*--max-tags: 1000\) \(RESPONSE_TOO_LARGE\)\n$/);
+  });
+
+  await t.step("a page of 300,000 tags (a registry that ignores n) is read", async () => {
+    const all = Array.from({ length: 300_000 }, (_, i) => `release-${i}`);
+    const body = JSON.stringify({ name: "app", tags: all });
+    assert.ok(body.length > 4 * 1024 * 1024, "larger than a manifest may be");
+    await using server = await startFaultServer((r) =>
+      r.path === "/v2/" ? jsonResponse({}) : new Response(body, {
+        headers: { "content-type": "application/json" },
+      })
+    );
+    await using client = new ContainerRegistryClient({ env: () => undefined });
+    assert.equal((await client.tags(`${server.host}/app`)).length, 300_000);
+  });
+
+  await t.step("endless pages with fresh links stop at maxTags, page by page", async () => {
+    let n = 0;
+    await using server = await startFaultServer((r) => {
+      if (r.path === "/v2/") return jsonResponse({});
+      n++;
+      const tags = Array.from({ length: 1000 }, (_, i) => `p${n}-${i}`);
+      return Response.json({ name: "app", tags }, {
+        headers: { link: `</v2/app/tags/list?n=1000&last=p${n}-999>; rel="next"` },
+      });
+    });
+    await using client = new ContainerRegistryClient({ env: () => undefined });
+    const seen: number[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const page of client.tagPages(`${server.host}/app`, { maxTags: 5000 })) {
+          seen.push(page.length);
+        }
+      },
+      (e: unknown) => isRegistryError(e, "RESPONSE_TOO_LARGE"),
+    );
+    assert.deepEqual(seen, [1000, 1000, 1000, 1000, 1000]);
+    assert.equal(server.count((r) => r.path.includes("/tags/list")), 6);
+    await assert.rejects(
+      client.tags(`${server.host}/app`),
+      (e: unknown) => isRegistryError(e, "RESPONSE_TOO_LARGE") && /1000000/.test(e.message),
+    );
+  });
+
+  await t.step("pages of whitespace are bounded in bytes too", async () => {
+    await using server = await startFaultServer((r) =>
+      r.path === "/v2/" ? jsonResponse({}) : new Response(
+        `{"tags": ["a"]${" ".repeat(100_000)}}`,
+        { headers: { link: `</v2/app/tags/list?n=1000&last=${crypto.randomUUID()}>; rel="next"` } },
+      )
+    );
+    await using client = new ContainerRegistryClient({ env: () => undefined });
+    await assert.rejects(
+      client.tags(`${server.host}/app`, { maxTags: 100 }),
+      (e: unknown) => isRegistryError(e, "RESPONSE_TOO_LARGE") && /16000 bytes/.test(e.message),
+    );
+    assert.equal(server.count((r) => r.path.includes("/tags/list")), 1);
+  });
+});
+
+Deno.test("CLI tags prints each page as it arrives, --json as one document (#11 item 10)", async () => {
+  const { promise: firstPrinted, resolve } = Promise.withResolvers<void>();
+  await using server = await startFaultServer(async (r, _request, closing) => {
+    if (r.path === "/v2/") return jsonResponse({});
+    if (r.path.includes("last=a2")) {
+      // The second page waits until the first one is on stdout (or the test gives up).
+      const waited = await Promise.race([
+        firstPrinted.then(() => true),
+        new Promise<boolean>((done) => {
+          const timer = setTimeout(() => done(false), 10_000);
+          closing.addEventListener("abort", () => (clearTimeout(timer), done(false)));
+        }),
+      ]);
+      if (!waited) return new Response("the first page was not printed", { status: 500 });
+      return Response.json({ tags: ["b1", "bad\u001b[2J", "b2"] });
+    }
+    return Response.json({ tags: ["a1", "a2"] }, {
+      headers: { link: '</v2/app/tags/list?n=1000&last=a2>; rel="next"' },
+    });
+  });
+  let out = "";
+  const stdout = {
+    write(p: Uint8Array) {
+      out += new TextDecoder().decode(p);
+      if (out.includes("a2\n")) resolve();
+      return Promise.resolve(p.length);
+    },
+  };
+  const text = await runCli(["tags", `${server.host}/app`], { stdout });
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(out, "a1\na2\nb1\nb2\n");
+  assert.match(text.stderr, /1 name\(s\) that are not valid tags, not printed: "bad\\x1b\[2J"/);
+  const json = await runCli(["tags", "--json", `${server.host}/app`]);
+  assert.equal(json.code, 0, json.stderr);
+  const expected = { Repository: `${server.host}/app`, Tags: ["a1", "a2", "b1", "b2"] };
+  assert.equal(json.stdout, JSON.stringify(expected, null, 4) + "\n");
+});
+
+Deno.test("CLI tags --json of an empty repository is the same document as before (#11 item 10)", async () => {
+  await using server = await startFaultServer((r) =>
+    r.path === "/v2/" ? jsonResponse({}) : Response.json({ name: "app", tags: null })
+  );
+  const json = await runCli(["tags", "--json", `${server.host}/app`]);
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(
+    json.stdout,
+    JSON.stringify({ Repository: `${server.host}/app`, Tags: [] }, null, 4) + "\n",
+  );
 });

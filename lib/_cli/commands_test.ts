@@ -19,7 +19,7 @@ Deno.test("help derives from the command list and the flag definitions", async (
       assert.match(text, new RegExp(`^  ${command.name} .*${command.summary}$`, "m"));
       const help = commandHelp(command);
       assert.ok(help.startsWith(`Usage: regkit ${command.name}`), help);
-      assert.match(help, /\nExit codes:\n  0  /);
+      assert.match(help, /\nExit codes:\n {2}0 {2}/);
       for (const flag of Object.keys(command.flags)) {
         assert.ok(Object.hasOwn(FLAGS, flag), `${command.name}: unknown flag ${flag}`);
         assert.match(help, new RegExp(`^  (-., )?--${flag}\\b`, "m"), `${command.name} --${flag}`);

@@ -112,6 +112,11 @@ export const FLAGS = {
     value: "N",
     help: "checks running at once, 1 to 1024 (default 8)",
   },
+  "max-tags": {
+    type: "string",
+    value: "N",
+    help: "most tags listed before RESPONSE_TOO_LARGE (default 1000000)",
+  },
   "no-tags": { type: "boolean", help: "do not list the repository's tags (RepoTags)" },
   raw: { type: "boolean", help: "print the manifest as served, bytes unchanged" },
   config: { type: "boolean", help: "print the config blob as served, bytes unchanged" },

@@ -12,6 +12,7 @@ import {
 } from "../../mod.ts";
 import { checkOne, type Command, type Context, makeClient } from "./command.ts";
 import { type ExitHelp, type Outcome, usage } from "./exit_codes.ts";
+import { integerFlag } from "./flags.ts";
 import { oneLine } from "./io.ts";
 
 const MISSING_EXIT: ExitHelp = {
@@ -133,39 +134,84 @@ An index is resolved to --platform, or to this machine's platform.
   },
 };
 
+/** Counts and shows (escaped, a few) the names a registry listed that are not tags. */
+class InvalidTags {
+  count = 0;
+  readonly #examples: string[] = [];
+
+  /** The valid tags of `page`; the others are noted. */
+  filter(page: readonly string[]): string[] {
+    const valid: string[] = [];
+    for (const tag of page) {
+      if (isValidTag(tag)) {
+        valid.push(tag);
+      } else {
+        this.count++;
+        if (this.#examples.length < 3) this.#examples.push(`"${oneLine(tag).slice(0, 80)}"`);
+      }
+    }
+    return valid;
+  }
+
+  /** One warning on stderr, when there were any. */
+  async report(ctx: Context): Promise<void> {
+    if (this.count === 0) return;
+    await ctx.beforeStderr();
+    await ctx.err.write(
+      `regkit: warning: the registry listed ${this.count} name(s) that are not valid tags, ` +
+        `not printed: ${this.#examples.join(", ")}${this.count > 3 ? ", …" : ""}\n`,
+    );
+  }
+}
+
 /** `regkit tags REPO`. */
 export const TAGS: Command = {
   name: "tags",
   args: "REPO",
   summary: "list every tag of a repository",
   usage: ["regkit tags [flags] REPO"],
-  description:
-    "Lists every tag of REPO (e.g. quay.io/org/app), one per line, following pagination.",
-  flags: { json: `print {"Repository": "...", "Tags": [...]} instead` },
+  description: `Lists every tag of REPO (e.g. quay.io/org/app), one per line, following pagination:
+pages of up to 1,000 are asked for, and each is printed as it arrives. Names the registry
+lists that are not valid tags are counted on stderr, not printed. More than --max-tags
+tags (default 1000000) is RESPONSE_TOO_LARGE, exit 3, after the ones printed.`,
+  flags: {
+    json: `print {"Repository": "...", "Tags": [...]} instead`,
+    "max-tags": true,
+  },
   exit: { ok: "listed", missing: "no such repository", missingCodes: ["NAME_UNKNOWN"] },
   async run(ctx: Context): Promise<Outcome> {
     checkOne("tags", ctx.positionals, "repository");
-    const name = parseRepository(ctx.positionals[0]).name;
+    const input = ctx.positionals[0];
+    const name = parseRepository(input).name;
+    const maxTags = ctx.flags["max-tags"] === undefined
+      ? undefined
+      : integerFlag("max-tags", ctx.flags["max-tags"], 1, Number.MAX_SAFE_INTEGER);
     await using client = await makeClient(ctx);
-    const all = await client.tags(ctx.positionals[0]);
+    const pages = client.tagPages(input, maxTags === undefined ? {} : { maxTags });
     // The registry's text: only names of the tag grammar are printed (#11 item 18).
-    const tags = all.filter(isValidTag);
-    const invalid = all.filter((t) => !isValidTag(t));
-    if (invalid.length > 0) {
-      await ctx.beforeStderr();
-      await ctx.err.write(
-        `regkit: warning: the registry listed ${invalid.length} name(s) that are not valid tags, ` +
-          `not printed: ${
-            invalid.slice(0, 3).map((t) => `"${oneLine(t).slice(0, 80)}"`).join(", ")
-          }` +
-          (invalid.length > 3 ? ", …" : "") + "\n",
-      );
+    const invalid = new InvalidTags();
+    const json = ctx.flags.json;
+    let printed = 0;
+    try {
+      for await (const page of pages) {
+        const tags = invalid.filter(page);
+        if (tags.length === 0) continue;
+        // --json is written as JSON.stringify(…, null, 4) would, one page at a time.
+        const lines = tags.map((t) => (json ? `        ${JSON.stringify(t)}` : t));
+        const head = !json ? "" : printed === 0 ? jsonHead(name) + "\n" : ",\n";
+        await ctx.out.write(head + lines.join(json ? ",\n" : "\n") + (json ? "" : "\n"));
+        printed += tags.length;
+      }
+    } finally {
+      await invalid.report(ctx);
     }
-    await ctx.out.write(
-      ctx.flags.json
-        ? JSON.stringify({ Repository: name, Tags: tags }, null, 4) + "\n"
-        : tags.map((t) => t + "\n").join(""),
-    );
+    if (json) {
+      await ctx.out.write(printed === 0 ? `${jsonHead(name)}]\n}\n` : "\n    ]\n}\n");
+    }
     return "ok";
   },
 };
+
+function jsonHead(name: string): string {
+  return `{\n    "Repository": ${JSON.stringify(name)},\n    "Tags": [`;
+}

@@ -11,13 +11,7 @@
 
 import { isRegistryError, quote, RegistryError } from "../errors.ts";
 import { parseReference, type Repository } from "../reference.ts";
-import {
-  descriptorReference,
-  getManifest,
-  getReferrers,
-  getTagsPage,
-  headManifest,
-} from "../registry_api.ts";
+import { descriptorReference, getManifest, getReferrers, headManifest } from "../registry_api.ts";
 import {
   type ArtifactKind,
   classifyReferrer,
@@ -31,9 +25,8 @@ import {
 } from "../cosign.ts";
 import type { AttachedArtifact, ReferrersSource } from "../types.ts";
 import type { OperationContext, ReferrersCapability } from "./_context.ts";
+import { tagPages } from "./tags.ts";
 
-/** Tags per page asked of a registry that honours `n` (distribution 2.8 ignores it). */
-const TAGS_PER_PAGE = 1000;
 /** Most tag pages read for one repository before asking per tag instead. */
 const MAX_TAG_PAGES = 1000;
 /** The legacy tags kept from a listing: cosign's `<alg>-<hex>[.suffix]` forms. */
@@ -130,26 +123,16 @@ export class Discovery {
     what: string,
   ): Promise<ReadonlySet<string> | "head"> {
     const tags = new Set<string>();
-    const seen = new Set<string>();
-    let page: string | undefined = `/v2/${repository.repository}/tags/list?n=${TAGS_PER_PAGE}`;
-    for (let pages = 0; page !== undefined; pages++) {
-      if (pages >= budget || pages >= MAX_TAG_PAGES) return "head";
-      let answer;
-      try {
-        answer = await getTagsPage(this.#ctx.transport, repository, {
-          page,
-          what,
-          signal: this.#ctx.signal,
-        });
-      } catch (error) {
-        // A signature repository that does not exist holds no signatures.
-        if (isRegistryError(error, "NAME_UNKNOWN") && pages === 0) return tags;
-        throw error;
+    let pages = 0;
+    try {
+      for await (const page of tagPages(this.#ctx, repository, { what })) {
+        for (const tag of page.tags) if (DIGEST_TAG.test(tag)) tags.add(tag);
+        if (++pages >= Math.min(budget, MAX_TAG_PAGES) && !page.last) return "head";
       }
-      if (seen.has(answer.location)) break;
-      seen.add(answer.location);
-      for (const tag of answer.tags) if (DIGEST_TAG.test(tag)) tags.add(tag);
-      page = answer.next;
+    } catch (error) {
+      // A signature repository that does not exist holds no signatures.
+      if (isRegistryError(error, "NAME_UNKNOWN") && pages === 0) return tags;
+      throw error;
     }
     return tags;
   }
