@@ -552,3 +552,45 @@ export async function explainCredentials(
   }
   return explanation;
 }
+
+/**
+ * Which credentials a request tried, for the message of a refusal (401, 403):
+ * `anonymously (...)`, or the kind and user and where they came from. Never a
+ * secret.
+ *
+ * @example Usage
+ * ```ts
+ * import { describeCredentials } from "./credentials.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   describeCredentials(undefined),
+ *   "anonymously (no credentials were found; see `regkit auth explain`)",
+ * );
+ * ```
+ *
+ * @param resolved The credentials resolved for the request, if any.
+ * @returns A phrase that follows "tried".
+ */
+export function describeCredentials(resolved: ResolvedCredentials | undefined): string {
+  if (resolved === undefined) {
+    return "anonymously (no credentials were found; see `regkit auth explain`)";
+  }
+  const { credentials, source } = resolved;
+  const who = credentials.kind === "basic"
+    ? `user ${quote(credentials.username ?? "")}`
+    : credentials.kind === "identityToken"
+    ? `an identity token${credentials.username ? ` of ${quote(credentials.username)}` : ""}`
+    : "a registry token";
+  switch (source.type) {
+    case "helper":
+      return `${who} from the credential helper docker-credential-${source.helper} (${
+        source.key === undefined ? "credsStore" : `credHelpers ${quote(source.key)}`
+      } in ${source.path})`;
+    case "file":
+      return `${who} from ${source.path} (key ${quote(source.key ?? "")})`;
+    case "explicit":
+      return `${who} given explicitly (--username, or the username option)`;
+    default:
+      return who;
+  }
+}

@@ -218,6 +218,11 @@ export interface StatusAnswer {
   headers: Headers;
   /** The (bounded) body; an OCI error body is parsed into diagnostics. */
   body: Uint8Array;
+  /**
+   * Which credentials the request tried (see `describeCredentials`): a 401 or
+   * 403 message ends with it, so "none found" and "refused" read differently.
+   */
+  tried?: string;
 }
 
 /**
@@ -352,7 +357,11 @@ export function statusError(answer: StatusAnswer, context: StatusErrorContext): 
   const retryAfterSeconds = retryAfterMs === undefined ? 0 : Math.ceil(retryAfterMs / 1000);
   return new RegistryError(
     code,
-    `Cannot ${action} ${quote(what)}: ${from} answered ${status}${detail}`,
+    `Cannot ${action} ${quote(what)}: ${from} answered ${status}${detail}${
+      (status === 401 || status === 403) && answer.tried !== undefined
+        ? `; tried ${answer.tried}`
+        : ""
+    }`,
     {
       status,
       diagnostics,

@@ -112,6 +112,26 @@ Deno.test("statusError() says what could not be done, who answered and the regis
   }
 });
 
+Deno.test("statusError() ends a 401 or 403 message with the credentials tried, nothing else", () => {
+  const tried = 'user "alice" from /run/auth.json (key "quay.io")';
+  const message = (status: number) =>
+    statusError(
+      { status, headers: new Headers(), body: encode(BODIES.empty), tried },
+      { action: "check", what: "quay.io/org/app:1" },
+    ).message;
+  assert.equal(
+    message(401),
+    `Cannot check "quay.io/org/app:1": registry answered 401; tried ${tried}`,
+  );
+  assert.equal(
+    message(403),
+    `Cannot check "quay.io/org/app:1": registry answered 403; tried ${tried}`,
+  );
+  for (const status of [404, 429, 500]) {
+    assert.ok(!message(status).includes("tried"), String(status));
+  }
+});
+
 Deno.test("statusError() keeps Retry-After given as seconds or as an HTTP date", async (t) => {
   const answer = (value: string) => ({
     status: 429,

@@ -132,7 +132,7 @@ Deno.test("headManifest() answers absent, or failed with the mapped error", asyn
   assert.equal(failed.error.code, "DENIED");
   assert.equal(
     failed.error.message,
-    'Cannot get the digest of "app:denied": registry answered 403',
+    'Cannot get the digest of "app:denied": registry answered 403; tried anonymously (no credentials were found; see `regkit auth explain`)',
   );
 });
 

@@ -139,6 +139,8 @@ export interface TokenRequest {
   scopes: readonly string[];
   /** Credentials, or `undefined` for an anonymous token. */
   credentials?: Credentials;
+  /** Which credentials these are, for a refusal's message (see `describeCredentials`). */
+  tried?: string;
   /** What the token is for, for messages. */
   what: string;
   /** Aborts the request. */
@@ -207,7 +209,8 @@ export async function requestToken(http: Http, request: TokenRequest): Promise<T
       ...(credentials?.username === undefined ? {} : { username: credentials.username }),
       ...(credentials?.kind === "basic" ? { authorization: basicAuthorization(credentials) } : {}),
     });
-    throw statusError({ ...response, body: redactBody(response.body, secrets) }, {
+    const tried = request.tried === undefined ? {} : { tried: request.tried };
+    throw statusError({ ...response, body: redactBody(response.body, secrets), ...tried }, {
       action: "get a token for",
       what: request.what,
       context: "token",

@@ -10,7 +10,7 @@
 import { encodeHex } from "@std/encoding/hex";
 import { isRegistryError, quote, RegistryError, statusError } from "./errors.ts";
 import { type AuthChallenge, selectChallenge } from "./challenge.ts";
-import type { Credentials, ResolvedCredentials } from "./credentials.ts";
+import { type Credentials, describeCredentials, type ResolvedCredentials } from "./credentials.ts";
 import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
 import type { Logger } from "./log.ts";
 import { hostOf } from "./host.ts";
@@ -56,6 +56,12 @@ export interface TransportSettings {
   credentialsFor: (repository: Repository) => Promise<ResolvedCredentials | undefined>;
   /** Hosts (`host` or `host:port`) that may be reached over plain HTTP. */
   insecureRegistries: ReadonlySet<string>;
+}
+
+/** A registry's answer through the transport. */
+export interface RegistryResponse extends HttpResponse {
+  /** For a non-2xx answer: which credentials were tried (ends 401 and 403 messages). */
+  tried?: string;
 }
 
 /** A request to a registry API path. */
@@ -237,10 +243,11 @@ export class Transport {
   #fetchGrant(
     endpoint: RegistryEndpoint,
     realm: URL,
-    credentials: Credentials | undefined,
+    resolved: ResolvedCredentials | undefined,
     what: string,
     signal?: AbortSignal,
   ): (scopes: readonly string[]) => Promise<TokenGrant> {
+    const credentials = resolved?.credentials;
     return (scopes) => {
       this.#tokenRequests++;
       this.#settings.logger.debug(`token request to ${realm.origin} for ${scopes.length} scope(s)`);
@@ -252,6 +259,7 @@ export class Transport {
           ? {}
           : { service: endpoint.challenge.service }),
         ...(credentials === undefined ? {} : { credentials }),
+        tried: describeCredentials(resolved),
         ...(signal === undefined ? {} : { signal }),
       });
     };
@@ -289,7 +297,7 @@ export class Transport {
       return credentials?.kind === "basic" ? basicAuthorization(credentials) : undefined;
     }
     const realm = this.#realm(endpoint, repository, what);
-    const fetchGrant = this.#fetchGrant(endpoint, realm, credentials, what, options.signal);
+    const fetchGrant = this.#fetchGrant(endpoint, realm, resolved, what, options.signal);
     const owner = await ownerOf(endpoint, resolved);
     if (scopes.length === 1) {
       const token = options.renew && options.refused !== undefined
@@ -329,7 +337,7 @@ export class Transport {
       } catch {
         return;
       }
-      const groups = new Map<string, { credentials?: Credentials; scopes: string[] }>();
+      const groups = new Map<string, { resolved?: ResolvedCredentials; scopes: string[] }>();
       await Promise.all(repos.map(async (repo) => {
         let resolved: ResolvedCredentials | undefined;
         try {
@@ -340,9 +348,7 @@ export class Transport {
         if (resolved?.credentials.kind === "registryToken") return;
         const owner = await ownerOf(endpoint, resolved);
         const group = groups.get(owner) ??
-          (resolved === undefined
-            ? { scopes: [] }
-            : { credentials: resolved.credentials, scopes: [] });
+          (resolved === undefined ? { scopes: [] } : { resolved, scopes: [] });
         group.scopes.push(repo.scope("pull"));
         groups.set(owner, group);
       }));
@@ -355,7 +361,7 @@ export class Transport {
           this.#fetchGrant(
             endpoint,
             realm,
-            group.credentials,
+            group.resolved,
             `${repos[0].registry} (batch)`,
             signal,
           ),
@@ -371,7 +377,7 @@ export class Transport {
    * `(retries + 2) × timeoutMs`, else `TIMEOUT`: each phase alone keeps its
    * retry budget, several slow phases together cannot add up.
    */
-  async request(repository: Repository, request: RegistryRequest): Promise<HttpResponse> {
+  async request(repository: Repository, request: RegistryRequest): Promise<RegistryResponse> {
     const { http } = this.#settings;
     const limitMs = Math.min((http.retries + 2) * http.timeoutMs, MAX_TIMER_MS);
     const cut = new AbortController();
@@ -403,7 +409,7 @@ export class Transport {
     repository: Repository,
     request: RegistryRequest,
     sendSignal: AbortSignal,
-  ): Promise<HttpResponse> {
+  ): Promise<RegistryResponse> {
     const { signal, what } = request;
     // Credentials are resolved while the first contact is under way (both are needed below);
     // in seed mode only once a 401 asks for them.
@@ -420,8 +426,9 @@ export class Transport {
     }
     const send = async (
       authorization: string | undefined,
-      resolved?: ResolvedCredentials,
-    ): Promise<HttpResponse> => {
+      resolved: ResolvedCredentials | undefined,
+      tried = describeCredentials(resolved),
+    ): Promise<RegistryResponse> => {
       const headers: Record<string, string> = {};
       if (request.accept !== undefined) headers.accept = request.accept;
       if (authorization !== undefined) headers.authorization = authorization;
@@ -442,7 +449,7 @@ export class Transport {
         secrets: [credentials?.secret],
         ...(credentials?.username === undefined ? {} : { username: credentials.username }),
       });
-      return { ...response, body: redactBody(response.body, secrets) };
+      return { ...response, body: redactBody(response.body, secrets), tried };
     };
     let resolved = await credentials;
     const scope = repository.scope(request.actions ?? "pull");
@@ -451,7 +458,11 @@ export class Transport {
       : await this.#authorization(endpoint, repository, resolved, [scope], what, {
         ...(signal === undefined ? {} : { signal }),
       });
-    const response = await send(sent, resolved);
+    const response = await send(
+      sent,
+      resolved,
+      ...(seed && sent !== undefined ? ["the Authorization it was given"] : []),
+    );
     if (response.status !== 401) return response;
 
     // One more try with what this 401 asks for.
@@ -522,7 +533,9 @@ export class Transport {
     const rejected = (status: number) =>
       new RegistryError(
         "UNAUTHORIZED",
-        `Cannot log in to ${quote(what)}: credentials rejected (${status})`,
+        `Cannot log in to ${quote(what)}: credentials rejected (${status}); tried ${
+          describeCredentials(resolved)
+        }`,
         { status },
       );
     if (challenge.scheme === "basic") {
@@ -544,7 +557,7 @@ export class Transport {
     }
     if (credentials.kind === "registryToken") return "bearer";
     const realm = this.#realm(endpoint, repository, what);
-    await this.#fetchGrant(endpoint, realm, credentials, what, signal)([]);
+    await this.#fetchGrant(endpoint, realm, resolved, what, signal)([]);
     return "bearer";
   }
 
@@ -570,7 +583,7 @@ export class Transport {
     const resolved = await this.credentials(repository);
     if (resolved?.credentials.kind === "registryToken") return resolved.credentials.secret;
     const scopes = challenge.scopes.length > 0 ? challenge.scopes : [repository.scope("pull")];
-    const grant = await this.#fetchGrant(endpoint, realm, resolved?.credentials, what)(scopes);
+    const grant = await this.#fetchGrant(endpoint, realm, resolved, what)(scopes);
     return grant.token;
   }
 }

@@ -648,7 +648,10 @@ Deno.test("regkit login against a real htpasswd registry (Basic)", async () => {
     const login = ["login", "--username", "alice", "--password-stdin", h];
     const wrong = await run(login, { stdin: "nope\n" });
     assertExit(wrong, 3, "login with a wrong password");
-    assert.match(wrong.stderr, /credentials rejected \(401\) \(UNAUTHORIZED\)\n$/);
+    assert.match(
+      wrong.stderr,
+      /credentials rejected \(401\); tried user "alice" given explicitly .* \(UNAUTHORIZED\)\n$/,
+    );
     assert.equal(await Deno.stat(`${home}/auth.json`).catch(() => undefined), undefined);
 
     const ok = await run(["--log-level", "DEBUG", ...login], { stdin: registry.users.alice });

@@ -356,3 +356,112 @@ Deno.test("CLI tags --json of an empty repository is the same document as before
     JSON.stringify({ Repository: `${server.host}/app`, Tags: [] }, null, 4) + "\n",
   );
 });
+
+Deno.test("401 messages name the credentials tried (#11 item 17)", async (t) => {
+  await using basicReg = await startRegistry({ auth: "htpasswd" });
+  await using tokenReg = await startRegistry({ auth: "token" });
+  const dir = await Deno.makeTempDir({ prefix: "regkit-tried-" });
+  const explain = "tried anonymously (no credentials were found; see `regkit auth explain`)";
+  const line = (result: { stdout: string }) => result.stdout.trimEnd();
+
+  await t.step("anonymous, against a real Basic registry", async () => {
+    const ref = `${basicReg.host}/test/oci:v1`;
+    const result = await runCli(["exists", "--ca-cert", basicReg.caCertPath!, ref]);
+    assert.equal(result.code, 3, result.stderr);
+    assert.ok(line(result).startsWith(`unknown ${ref} UNAUTHORIZED: `), result.stdout);
+    assert.ok(line(result).endsWith(`; ${explain}`), result.stdout);
+  });
+
+  await t.step("a wrong password from an auth file names the user, file and key", async () => {
+    const authFile = `${dir}/auth.json`;
+    await Deno.writeTextFile(
+      authFile,
+      JSON.stringify({ auths: { [basicReg.host]: { auth: btoa("alice:wrong") } } }),
+    );
+    const ref = `${basicReg.host}/test/oci:v1`;
+    const args = ["--ca-cert", basicReg.caCertPath!, "--authfile", authFile];
+    const result = await runCli(["exists", ...args, ref]);
+    assert.equal(result.code, 3, result.stderr);
+    assert.ok(
+      line(result).endsWith(`; tried user "alice" from ${authFile} (key "${basicReg.host}")`),
+      result.stdout,
+    );
+    const digest = await runCli(["digest", ...args, ref]);
+    assert.equal(digest.code, 3);
+    assert.match(
+      digest.stderr,
+      /registry answered 401.*; tried user "alice" from .*\(UNAUTHORIZED\)\n$/,
+    );
+    assert.ok(!digest.stderr.includes("wrong") && !result.stdout.includes("wrong"));
+  });
+
+  await t.step("explicit credentials refused by a real token realm", async () => {
+    const ref = `${tokenReg.host}/test/oci:v1`;
+    const result = await runCli(
+      ["exists", "--ca-cert", tokenReg.caCertPath!, "--username", "alice", "--password-stdin", ref],
+      { stdin: new Blob(["not-her-password\n"]).stream() },
+    );
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(
+      line(result),
+      /UNAUTHORIZED: Cannot get a token for .*: the token realm .* answered 401/,
+    );
+    assert.ok(
+      line(result).endsWith(
+        '; tried user "alice" given explicitly (--username, or the username option)',
+      ),
+      result.stdout,
+    );
+    const login = await runCli(
+      [
+        "login",
+        "--ca-cert",
+        basicReg.caCertPath!,
+        "--authfile",
+        `${dir}/login.json`,
+        basicReg.host,
+        "--username",
+        "alice",
+        "--password-stdin",
+      ],
+      { stdin: new Blob(["not-her-password\n"]).stream() },
+    );
+    assert.equal(login.code, 3, login.stderr);
+    assert.match(login.stderr, /credentials rejected \(401\); tried user "alice" given explicitly/);
+  });
+
+  await t.step("a credential helper's credentials refused: the helper and the file", async () => {
+    const home = await Deno.makeTempDir();
+    await Deno.mkdir(`${home}/.docker`);
+    const config = `${home}/.docker/config.json`;
+    await Deno.writeTextFile(config, JSON.stringify({ credsStore: "regkittried" }));
+    await using client = new ContainerRegistryClient({
+      env: (n) => n === "HOME" ? home : undefined,
+      caCerts: [tokenReg.caCert!],
+      runHelper: () => Promise.resolve({ username: "alice", secret: "stale-password" }),
+    });
+    const result = await client.exists(`${tokenReg.host}/test/oci:v1`);
+    assert.equal(result.status, "unknown");
+    assert.ok(result.status === "unknown" && isRegistryError(result.error, "UNAUTHORIZED"));
+    assert.ok(
+      result.error.message.endsWith(
+        `; tried user "alice" from the credential helper docker-credential-regkittried (credsStore in ${config})`,
+      ),
+      result.error.message,
+    );
+    assert.ok(!result.error.message.includes("stale-password"));
+  });
+
+  await t.step("anonymous against a real token registry that refuses anonymous pulls", async () => {
+    await using client = new ContainerRegistryClient({
+      env: () => undefined,
+      caCerts: [tokenReg.caCert!],
+    });
+    const error = await client.digest(`${tokenReg.host}/test/oci:v1`).then(
+      () => assert.fail("resolved"),
+      (e) => e,
+    );
+    assert.ok(isRegistryError(error, "UNAUTHORIZED", "DENIED"), String(error));
+    assert.ok(error.message.endsWith(`; ${explain}`), error.message);
+  });
+});
