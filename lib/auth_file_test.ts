@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeBase64 } from "@std/encoding/base64";
-import { lookupAuthEntry, lookupCredentialHelper, parseAuthFile } from "./auth_file.ts";
+import { parseAuthFile } from "./auth_file.ts";
+import { lookupAuthEntry, lookupCredentialHelper } from "./auth_keys.ts";
 import { RegistryError } from "./errors.ts";
 import { parseReference } from "./reference.ts";
 

@@ -18,7 +18,8 @@ import { isAbsolute } from "@std/path/is-absolute";
 import { join } from "@std/path/join";
 import { encodeBase64 } from "@std/encoding/base64";
 import { quote, RegistryError } from "./errors.ts";
-import { invalid, isObject, normalizeKey } from "./auth_file.ts";
+import { invalid, isObject } from "./auth_file.ts";
+import { normalizeKey } from "./auth_keys.ts";
 
 /** What {@linkcode storeCredentials} writes: one `auths` entry. */
 export interface LoginEntry {

@@ -6,20 +6,18 @@
  * @module
  */
 
-import { quote, RegistryError } from "./errors.ts";
-import { Logger, type LogLevel, type LogRecord, parseLogLevel } from "./log.ts";
+import { quote } from "./errors.ts";
+import type { LogLevel } from "./log.ts";
 import {
   type CredentialExplanation,
   type CredentialOptions,
-  credentialsRegistry,
   explainCredentials,
-  resolveCredentials,
 } from "./credentials.ts";
-import { Http } from "./http.ts";
-import { retryPolicy } from "./retry.ts";
+import type { Http } from "./http.ts";
 import { checkClientOptions, type ContainerRegistryClientOptions } from "./client_options.ts";
+import { wireClient } from "./client_wiring.ts";
 import type { AuthTokenWrapper } from "./token.ts";
-import { Transport } from "./transport.ts";
+import type { Transport } from "./transport.ts";
 import { parseReference } from "./reference.ts";
 import type {
   ArtifactsManyOptions,
@@ -54,19 +52,6 @@ import * as artifactOps from "./ops/artifacts.ts";
 import * as verifyOps from "./ops/verify.ts";
 import { verifyCredentials } from "./ops/login.ts";
 import { REDACTED } from "./_redact.ts";
-import { checkPemCertificates } from "./ca_certs.ts";
-import { VERSION } from "./version.ts";
-
-const encoder = new TextEncoder();
-
-/** Where records go when `logLevel` is given without `onLog`: stderr, one line each. */
-function stderrHandler(record: LogRecord): void {
-  try {
-    Deno.stderr.writeSync(
-      encoder.encode(`regkit: ${record.level}: ${record.message.replace(/[\r\n]+/g, " ")}\n`),
-    );
-  } catch { /* a closed stderr loses the record, never the operation */ }
-}
 
 /**
  * A container-registry client: existence checks (single and bulk), digests,
@@ -122,69 +107,17 @@ export class ContainerRegistryClient {
    */
   constructor(options: ContainerRegistryClientOptions = {}) {
     checkClientOptions(options);
-    const {
-      username,
-      password,
-      authFile,
-      retries = 5,
-      logLevel = "INFO",
-      onLog,
-      timeoutMs = 30_000,
-      caCerts = [],
-      insecureRegistries = [],
-      backoff = {},
-      signal,
-      fetch = globalThis.fetch,
-      userAgent = `regkit/${VERSION}`,
-    } = options;
-    this.logLevel = parseLogLevel(logLevel);
-    const retry = retryPolicy({ ...backoff, retries });
-    this.retries = retry.retries;
-    if (username !== undefined) this.username = username;
-    if (password !== undefined) this.#password = password;
-    if (authFile !== undefined) this.authFile = authFile;
-    if (signal !== undefined) this.#signal = signal;
-    const logger = new Logger(
-      this.logLevel,
-      onLog ?? (options.logLevel === undefined ? undefined : stderrHandler),
-    );
-    credentialsRegistry(options); // checked now, not at the first request
-    this.#credentialOptions = {
-      logger,
-      ...(username === undefined ? {} : { username, password: password! }),
-      ...(options.credentialsFor === undefined ? {} : { credentialsFor: options.credentialsFor }),
-      ...(authFile === undefined ? {} : { authFile }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-      ...(options.readTextFile === undefined ? {} : { readTextFile: options.readTextFile }),
-      ...(options.runHelper === undefined ? {} : { runHelper: options.runHelper }),
-      ...(options.helperTimeoutMs === undefined
-        ? {}
-        : { helperTimeoutMs: options.helperTimeoutMs }),
-    };
-    if (caCerts.length > 0) {
-      caCerts.forEach(checkPemCertificates);
-      try {
-        this.#httpClient = Deno.createHttpClient({ caCerts });
-      } catch (error) {
-        throw new RegistryError("INVALID_CONFIG", "Cannot use the CA certificates: not valid PEM", {
-          cause: error,
-        });
-      }
-    }
-    this.#http = new Http({
-      fetch,
-      ...(this.#httpClient === undefined ? {} : { client: this.#httpClient }),
-      retry,
-      timeoutMs,
-      userAgent,
-      logger,
-    });
-    this.#transport = new Transport({
-      http: this.#http,
-      logger,
-      credentialsFor: (repository) => resolveCredentials(repository, this.#credentialOptions),
-      insecureRegistries: new Set(insecureRegistries.map((h) => h.toLowerCase())),
-    });
+    const wiring = wireClient(options);
+    this.logLevel = wiring.logLevel;
+    this.retries = wiring.retries;
+    if (options.username !== undefined) this.username = options.username;
+    if (options.password !== undefined) this.#password = options.password;
+    if (options.authFile !== undefined) this.authFile = options.authFile;
+    if (options.signal !== undefined) this.#signal = options.signal;
+    this.#credentialOptions = wiring.credentialOptions;
+    this.#http = wiring.http;
+    this.#transport = wiring.transport;
+    if (wiring.httpClient !== undefined) this.#httpClient = wiring.httpClient;
   }
 
   /** Per repository, whether it has the referrers API (learnt from its first answer). */

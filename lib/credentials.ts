@@ -17,11 +17,10 @@ import {
   type AuthFileContent,
   type CredentialKind,
   Credentials,
-  helperServerUrl,
-  lookupAuthEntry,
-  lookupCredentialHelper,
   parseAuthFile,
 } from "./auth_file.ts";
+import { helperServerUrl, lookupAuthEntry, lookupCredentialHelper } from "./auth_keys.ts";
+import { authFileUnusable, readPermitted, readRegularTextFile } from "./auth_read.ts";
 import { AUTH_FILES, candidateAuthFiles, type EnvReader, permittedEnv } from "./auth_paths.ts";
 import { type HelperAnswer, runCredentialHelper } from "./credential_helper.ts";
 
@@ -169,76 +168,11 @@ function toRepository(reference: Reference | Repository | string): Repository {
   throw new TypeError("Cannot resolve credentials: expected a reference or a string");
 }
 
-function readPermitted(path: string): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
 function runPermitted(command: string): boolean {
   try {
     return Deno.permissions.querySync({ name: "run", command }).state === "granted";
   } catch {
     return false;
-  }
-}
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The largest auth file read: real ones hold a few entries, a few KiB. */
-const MAX_AUTH_FILE_BYTES = 4 << 20;
-
-function unusable(path: string, detail: string, namedBy?: string, cause?: unknown): RegistryError {
-  const by = namedBy === undefined ? "" : ` named by ${namedBy}`;
-  return new RegistryError(
-    "AUTH_FILE_INVALID",
-    `Cannot use auth file ${quote(path)}${by}: ${detail}`,
-    cause === undefined ? {} : { cause },
-  );
-}
-
-function kindOf(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "it is a directory";
-  if (info.isFifo) return "it is a FIFO, not a regular file";
-  if (info.isCharDevice || info.isBlockDevice) return "it is a device, not a regular file";
-  if (info.isSocket) return "it is a socket, not a regular file";
-  return "it is not a regular file";
-}
-
-/**
- * Reads an auth file as strict UTF-8: a regular file only (checked before
- * opening, so a FIFO cannot block), at most {@linkcode MAX_AUTH_FILE_BYTES}.
- */
-async function defaultReadTextFile(path: string): Promise<string> {
-  const info = await Deno.stat(path);
-  if (!info.isFile) throw unusable(path, kindOf(info));
-  using file = await Deno.open(path, { read: true });
-  const opened = await file.stat();
-  if (!opened.isFile) throw unusable(path, kindOf(opened));
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const buffer = new Uint8Array(64 * 1024);
-  while (size <= MAX_AUTH_FILE_BYTES) {
-    const n = await file.read(buffer);
-    if (n === null) break;
-    chunks.push(buffer.slice(0, n));
-    size += n;
-  }
-  if (size > MAX_AUTH_FILE_BYTES) {
-    throw unusable(path, `it is larger than ${MAX_AUTH_FILE_BYTES >> 20} MiB`);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    throw unusable(path, "not UTF-8");
   }
 }
 
@@ -254,7 +188,7 @@ async function readAuthFile(
   namedBy?: string,
 ): Promise<string | undefined> {
   const skipOrThrow = (reason: string): undefined => {
-    if (namedBy !== undefined) throw unusable(path, reason, namedBy);
+    if (namedBy !== undefined) throw authFileUnusable(path, reason, { namedBy });
     skip(trace, path, reason);
     return undefined;
   };
@@ -263,7 +197,7 @@ async function readAuthFile(
     return skipOrThrow("the read permission is not granted (--allow-read)");
   }
   try {
-    return await (injected ?? defaultReadTextFile)(path);
+    return await (injected ?? readRegularTextFile)(path);
   } catch (error) {
     if (error instanceof RegistryError) throw error;
     if (error instanceof Deno.errors.NotFound) return skipOrThrow("the file does not exist");
@@ -271,9 +205,9 @@ async function readAuthFile(
       return skipOrThrow("the read permission is not granted (--allow-read)");
     }
     if (error instanceof Deno.errors.IsADirectory) {
-      throw unusable(path, "it is a directory", namedBy);
+      throw authFileUnusable(path, "it is a directory", { namedBy });
     }
-    throw unusable(path, "cannot be read", namedBy, error);
+    throw authFileUnusable(path, "cannot be read", { namedBy, cause: error });
   }
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { encodeBase64 } from "@std/encoding/base64";
+import { encodeHex } from "@std/encoding/hex";
 import { quote, RegistryError, statusError } from "./errors.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Http } from "./http.ts";
@@ -79,6 +80,16 @@ export interface TokenGrant {
   renewAt: number;
 }
 
+/** What {@linkcode checkRealm} checks a realm against. */
+export interface RealmCheckOptions {
+  /** The registry API host (`host[:port]`). */
+  registryHost: string;
+  /** What the token is for, for messages. */
+  what: string;
+  /** Whether plain HTTP is allowed for a host (insecure registries). @default {() => false} */
+  allowHttpHost?: (host: string) => boolean;
+}
+
 /**
  * Checks that a realm may receive a token request for `registry`: a URL, https
  * (http only on loopback or for a plain-HTTP registry on the same host), and
@@ -87,18 +98,12 @@ export interface TokenGrant {
  * never accepted).
  *
  * @param realm The challenge's realm.
- * @param registryHost The registry API host (`host[:port]`).
- * @param what What the token is for, for messages.
- * @param allowHttpHost Whether plain HTTP is allowed for a host (insecure registries).
+ * @param options The registry, the subject of messages, and plain-HTTP hosts.
  * @returns The realm URL.
  * @throws {RegistryError} `REALM_REJECTED`.
  */
-export function checkRealm(
-  realm: string,
-  registryHost: string,
-  what: string,
-  allowHttpHost: (host: string) => boolean = () => false,
-): URL {
+export function checkRealm(realm: string, options: RealmCheckOptions): URL {
+  const { registryHost, what, allowHttpHost = () => false } = options;
   const reject = (why: string) =>
     new RegistryError(
       "REALM_REJECTED",
@@ -127,6 +132,34 @@ export function checkRealm(
     throw reject(`${quote(url.origin)} is a private address unlike the registry`);
   }
   return url;
+}
+
+const fingerprints = new WeakMap<Credentials, Promise<string>>();
+
+/**
+ * The token cache's owner key: the registry origin a token is requested for,
+ * and who mints it (the credential kind, the username and a fingerprint of the
+ * secret, SHA-256's first 16 hex digits, never the secret itself). A token
+ * never serves another origin or user; where the credentials came from does
+ * not matter (one `credsStore` answers differently per registry).
+ *
+ * @param origin The registry origin, e.g. `https://quay.io`.
+ * @param credentials The credentials, or `undefined` for anonymous tokens.
+ * @returns The key.
+ */
+export async function tokenOwner(
+  origin: string,
+  credentials: Credentials | undefined,
+): Promise<string> {
+  if (credentials === undefined) return `${origin}\u0000anonymous`;
+  let fingerprint = fingerprints.get(credentials);
+  if (fingerprint === undefined) {
+    fingerprint = crypto.subtle.digest("SHA-256", new TextEncoder().encode(credentials.secret))
+      .then((hash) => encodeHex(new Uint8Array(hash).subarray(0, 8)));
+    fingerprints.set(credentials, fingerprint);
+  }
+  const identity = [credentials.kind, credentials.username ?? "", await fingerprint];
+  return [origin, ...identity].join("\u0000");
 }
 
 /** What a token request needs. */
@@ -277,11 +310,23 @@ interface Slot {
  * service never share a token. A grant for several scopes is filed under
  * each; concurrent callers share the pending request.
  */
+/** Where tokens come from: whose they are, the realm and service, and how to ask. */
+export interface TokenSource {
+  /** The registry origin and identity (see {@linkcode tokenOwner}). */
+  owner: string;
+  /** The realm URL. */
+  realm: string;
+  /** The challenge's service, if any. */
+  service: string | undefined;
+  /** Asks the realm for a grant covering `scopes`. */
+  fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>;
+}
+
 export class TokenCache {
   readonly #slots = new Map<string, Slot>();
 
-  #key(owner: string, realm: string, service: string | undefined, scope: string): string {
-    return `${owner}\u0000${realm}\u0000${service ?? ""}\u0000${scope}`;
+  #key(source: TokenSource, scope: string): string {
+    return `${source.owner}\u0000${source.realm}\u0000${source.service ?? ""}\u0000${scope}`;
   }
 
   #usable(slot: Slot | undefined, now: number): slot is Slot {
@@ -293,17 +338,13 @@ export class TokenCache {
    * none is cached or pending.
    */
   async get(
-    owner: string,
-    realm: string,
-    service: string | undefined,
+    source: TokenSource,
     scope: string,
-    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
     options: { force?: boolean } = {},
   ): Promise<string> {
-    const key = this.#key(owner, realm, service, scope);
-    const slot = this.#slots.get(key);
+    const slot = this.#slots.get(this.#key(source, scope));
     if (!options.force && this.#usable(slot, Date.now())) return (await slot.promise).token;
-    return (await this.#start(owner, realm, service, [scope], fetchGrant)).token;
+    return (await this.#start(source, [scope])).token;
   }
 
   /**
@@ -314,20 +355,16 @@ export class TokenCache {
    * nothing is fetched and the answer is `undefined`: the refusal stands.
    */
   async renew(
-    owner: string,
-    realm: string,
-    service: string | undefined,
-    scope: string,
-    refused: string,
-    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
+    source: TokenSource,
+    { scope, refused }: { scope: string; refused: string },
   ): Promise<string | undefined> {
-    const slot = this.#slots.get(this.#key(owner, realm, service, scope));
+    const slot = this.#slots.get(this.#key(source, scope));
     if (slot !== undefined) {
       if (slot.grant === undefined) return (await slot.promise).token;
       if (slot.grant.token !== refused && this.#usable(slot, Date.now())) return slot.grant.token;
       if (slot.grant.token === refused && slot.renewal) return undefined;
     }
-    return (await this.#start(owner, realm, service, [scope], fetchGrant, true)).token;
+    return (await this.#start(source, [scope], true)).token;
   }
 
   /**
@@ -335,39 +372,19 @@ export class TokenCache {
    * `MAX_SCOPES_PER_TOKEN_REQUEST`. Failures are left for `get` to
    * report.
    */
-  prefetch(
-    owner: string,
-    realm: string,
-    service: string | undefined,
-    scopes: readonly string[],
-    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
-  ): void {
+  prefetch(source: TokenSource, scopes: readonly string[]): void {
     const now = Date.now();
     const missing = [...new Set(scopes)].filter((scope) =>
-      !this.#usable(this.#slots.get(this.#key(owner, realm, service, scope)), now)
+      !this.#usable(this.#slots.get(this.#key(source, scope)), now)
     );
     for (let i = 0; i < missing.length; i += MAX_SCOPES_PER_TOKEN_REQUEST) {
-      this.#start(
-        owner,
-        realm,
-        service,
-        missing.slice(i, i + MAX_SCOPES_PER_TOKEN_REQUEST),
-        fetchGrant,
-      )
-        .catch(() => {});
+      this.#start(source, missing.slice(i, i + MAX_SCOPES_PER_TOKEN_REQUEST)).catch(() => {});
     }
   }
 
-  #start(
-    owner: string,
-    realm: string,
-    service: string | undefined,
-    scopes: readonly string[],
-    fetchGrant: (scopes: readonly string[]) => Promise<TokenGrant>,
-    renewal = false,
-  ): Promise<TokenGrant> {
-    const slot: Slot = { promise: fetchGrant(scopes), renewal };
-    const keys = scopes.map((scope) => this.#key(owner, realm, service, scope));
+  #start(source: TokenSource, scopes: readonly string[], renewal = false): Promise<TokenGrant> {
+    const slot: Slot = { promise: source.fetchGrant(scopes), renewal };
+    const keys = scopes.map((scope) => this.#key(source, scope));
     for (const key of keys) this.#slots.set(key, slot);
     slot.promise.then(
       (grant) => {

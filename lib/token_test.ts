@@ -13,7 +13,10 @@ Deno.test("checkRealm() accepts https realms and loopback http realms", async (t
   ];
   for (const [realm, registry] of ok) {
     await t.step(`${realm} for ${registry}`, () => {
-      assert.equal(checkRealm(realm, registry, "x").href, new URL(realm).href);
+      assert.equal(
+        checkRealm(realm, { registryHost: registry, what: "x" }).href,
+        new URL(realm).href,
+      );
     });
   }
 });
@@ -43,14 +46,20 @@ Deno.test("checkRealm() rejects realms that could leak credentials", async (t) =
   for (const [realm, registry, pattern] of bad) {
     await t.step(`${realm} for ${registry}`, () => {
       assert.throws(
-        () => checkRealm(realm, registry, "quay.io/org/app:1"),
+        () => checkRealm(realm, { registryHost: registry, what: "quay.io/org/app:1" }),
         (e: unknown) => isRegistryError(e, "REALM_REJECTED") && pattern.test(e.message),
       );
     });
   }
   await t.step("http on the registry's own host only when it is insecure", () => {
-    assert.throws(() => checkRealm("http://reg.lan/token", "reg.lan:5000", "x"));
-    assert.ok(checkRealm("http://reg.lan/token", "reg.lan:5000", "x", () => true));
+    assert.throws(() =>
+      checkRealm("http://reg.lan/token", { registryHost: "reg.lan:5000", what: "x" })
+    );
+    assert.ok(checkRealm("http://reg.lan/token", {
+      registryHost: "reg.lan:5000",
+      what: "x",
+      allowHttpHost: () => true,
+    }));
   });
 });
 
@@ -68,7 +77,14 @@ Deno.test("TokenCache shares one request among concurrent callers", async () => 
     return grant(`t-${scopes.join("+")}`);
   };
   const tokens = await Promise.all(
-    Array.from({ length: 20 }, () => cache.get("id", "r", "s", "repository:a:pull", fetchGrant)),
+    Array.from(
+      { length: 20 },
+      () =>
+        cache.get(
+          { owner: "id", realm: "r", service: "s", fetchGrant: fetchGrant },
+          "repository:a:pull",
+        ),
+    ),
   );
   assert.equal(calls, 1);
   assert.ok(tokens.every((t) => t === "t-repository:a:pull"));
@@ -82,27 +98,62 @@ Deno.test("TokenCache files a multi-scope grant under each scope", async () => {
     return Promise.resolve(grant(`t${asked.length}`));
   };
   const scopes = Array.from({ length: 30 }, (_, i) => `repository:r${i}:pull`);
-  cache.prefetch("id", "r", "s", scopes, fetchGrant);
+  cache.prefetch({ owner: "id", realm: "r", service: "s", fetchGrant: fetchGrant }, scopes);
   assert.deepEqual(asked.map((a) => a.length), [25, 5]);
-  assert.equal(await cache.get("id", "r", "s", "repository:r3:pull", fetchGrant), "t1");
-  assert.equal(await cache.get("id", "r", "s", "repository:r29:pull", fetchGrant), "t2");
-  cache.prefetch("id", "r", "s", scopes, fetchGrant); // all covered: nothing asked
+  assert.equal(
+    await cache.get(
+      { owner: "id", realm: "r", service: "s", fetchGrant: fetchGrant },
+      "repository:r3:pull",
+    ),
+    "t1",
+  );
+  assert.equal(
+    await cache.get(
+      { owner: "id", realm: "r", service: "s", fetchGrant: fetchGrant },
+      "repository:r29:pull",
+    ),
+    "t2",
+  );
+  cache.prefetch({ owner: "id", realm: "r", service: "s", fetchGrant: fetchGrant }, scopes); // all covered: nothing asked
   assert.equal(asked.length, 2);
   // another identity does not share tokens
-  assert.equal(await cache.get("other", "r", "s", "repository:r3:pull", fetchGrant), "t3");
+  assert.equal(
+    await cache.get(
+      { owner: "other", realm: "r", service: "s", fetchGrant: fetchGrant },
+      "repository:r3:pull",
+    ),
+    "t3",
+  );
 });
 
 Deno.test("TokenCache renews expiring tokens and forgets failures", async () => {
   const cache = new TokenCache();
   let n = 0;
   const short = () => Promise.resolve(grant(`t${++n}`, 1_000)); // renewAt already passed
-  assert.equal(await cache.get("id", "r", "s", "x", short), "t1");
-  assert.equal(await cache.get("id", "r", "s", "x", short), "t2");
+  assert.equal(
+    await cache.get({ owner: "id", realm: "r", service: "s", fetchGrant: short }, "x"),
+    "t1",
+  );
+  assert.equal(
+    await cache.get({ owner: "id", realm: "r", service: "s", fetchGrant: short }, "x"),
+    "t2",
+  );
   const failing = () => Promise.reject(new Error("boom"));
-  await assert.rejects(cache.get("id", "r", "s", "y", failing), /boom/);
+  await assert.rejects(
+    cache.get({ owner: "id", realm: "r", service: "s", fetchGrant: failing }, "y"),
+    /boom/,
+  );
   const ok = () => Promise.resolve(grant("fresh"));
-  assert.equal(await cache.get("id", "r", "s", "y", ok), "fresh");
-  assert.equal(await cache.get("id", "r", "s", "y", ok, { force: true }), "fresh");
+  assert.equal(
+    await cache.get({ owner: "id", realm: "r", service: "s", fetchGrant: ok }, "y"),
+    "fresh",
+  );
+  assert.equal(
+    await cache.get({ owner: "id", realm: "r", service: "s", fetchGrant: ok }, "y", {
+      force: true,
+    }),
+    "fresh",
+  );
 });
 
 Deno.test("TokenCache.renew() shares one renewal and stops after a refused renewal", async () => {
@@ -112,21 +163,49 @@ Deno.test("TokenCache.renew() shares one renewal and stops after a refused renew
     await new Promise((r) => setTimeout(r, 5));
     return grant(`t${++n}`);
   };
-  const first = await cache.get("o", "r", "s", "x", fetchGrant);
+  const first = await cache.get(
+    { owner: "o", realm: "r", service: "s", fetchGrant: fetchGrant },
+    "x",
+  );
   assert.equal(first, "t1");
   // ten callers saw t1 refused: one renewal, shared
   const renewed = await Promise.all(
-    Array.from({ length: 10 }, () => cache.renew("o", "r", "s", "x", "t1", fetchGrant)),
+    Array.from(
+      { length: 10 },
+      () =>
+        cache.renew({ owner: "o", realm: "r", service: "s", fetchGrant: fetchGrant }, {
+          scope: "x",
+          refused: "t1",
+        }),
+    ),
   );
   assert.deepEqual(new Set(renewed), new Set(["t2"]));
   assert.equal(n, 2);
   // a late caller that still saw t1 refused gets t2 without a request
-  assert.equal(await cache.renew("o", "r", "s", "x", "t1", fetchGrant), "t2");
+  assert.equal(
+    await cache.renew({ owner: "o", realm: "r", service: "s", fetchGrant: fetchGrant }, {
+      scope: "x",
+      refused: "t1",
+    }),
+    "t2",
+  );
   // the renewal t2 refused too: no second renewal
-  assert.equal(await cache.renew("o", "r", "s", "x", "t2", fetchGrant), undefined);
+  assert.equal(
+    await cache.renew({ owner: "o", realm: "r", service: "s", fetchGrant: fetchGrant }, {
+      scope: "x",
+      refused: "t2",
+    }),
+    undefined,
+  );
   assert.equal(n, 2);
   // another owner or scope is not affected
-  assert.equal(await cache.renew("other", "r", "s", "x", "t2", fetchGrant), "t3");
+  assert.equal(
+    await cache.renew({ owner: "other", realm: "r", service: "s", fetchGrant: fetchGrant }, {
+      scope: "x",
+      refused: "t2",
+    }),
+    "t3",
+  );
 });
 
 Deno.test("AuthTokenWrapper never shows its token", () => {

@@ -7,11 +7,10 @@
  * @module
  */
 
-import { encodeHex } from "@std/encoding/hex";
 import { isRegistryError, quote, RegistryError, statusError } from "./errors.ts";
-import { type AuthChallenge, selectChallenge } from "./challenge.ts";
-import { type Credentials, describeCredentials, type ResolvedCredentials } from "./credentials.ts";
-import { type Http, type HttpResponse, isPlainHttpAnswer } from "./http.ts";
+import { selectChallenge } from "./challenge.ts";
+import { describeCredentials, type ResolvedCredentials } from "./credentials.ts";
+import type { Http, HttpResponse } from "./http.ts";
 import type { Logger } from "./log.ts";
 import { hostOf } from "./host.ts";
 import type { Repository } from "./reference.ts";
@@ -22,7 +21,12 @@ import {
   requestToken,
   TokenCache,
   type TokenGrant,
+  tokenOwner,
+  type TokenSource,
 } from "./token.ts";
+import { pingRegistry, type RegistryEndpoint } from "./ping.ts";
+
+export type { RegistryEndpoint };
 
 /**
  * How long a failed ping is remembered, in milliseconds: the checks of a batch
@@ -33,20 +37,6 @@ export const FAILED_PING_MEMORY_MS = 30_000;
 
 /** Largest delay `setTimeout` takes (longer ones fire at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** What the transport knows about one registry. */
-export interface RegistryEndpoint {
-  /** `https://host[:port]` or `http://…` for loopback and insecure registries. */
-  base: URL;
-  /** The registry's challenge, if it sent one. */
-  challenge?: AuthChallenge;
-  /**
-   * What `GET /v2/` answered when it sent no challenge: its status, and whether
-   * it looked like the registry API (`Docker-Distribution-API-Version`, or a
-   * JSON object body), which `login` requires before storing anything.
-   */
-  answer?: { status: number; registry: boolean };
-}
 
 /** Settings for a {@linkcode Transport}. */
 export interface TransportSettings {
@@ -86,37 +76,6 @@ export interface RegistryRequest {
   firstAuthorization?: string | null;
   /** Hears the `Authorization` a 401 was answered with. */
   onAuthorization?: (authorization: string) => void;
-}
-
-const fingerprints = new WeakMap<Credentials, Promise<string>>();
-
-/**
- * Who a token is minted for: the credential kind, the username and a
- * fingerprint of the secret (SHA-256, first 16 hex digits), never the secret
- * itself. Where the credentials came from does not matter: one `credsStore`
- * answers differently per registry.
- */
-function identityOf(resolved: ResolvedCredentials | undefined): Promise<string> {
-  if (resolved === undefined) return Promise.resolve("anonymous");
-  const { credentials } = resolved;
-  let fingerprint = fingerprints.get(credentials);
-  if (fingerprint === undefined) {
-    fingerprint = crypto.subtle.digest("SHA-256", new TextEncoder().encode(credentials.secret))
-      .then((hash) => encodeHex(new Uint8Array(hash).subarray(0, 8)));
-    fingerprints.set(credentials, fingerprint);
-  }
-  return fingerprint.then((f) => [credentials.kind, credentials.username ?? "", f].join("\u0000"));
-}
-
-/**
- * The token cache's owner key: the registry origin the token is requested for,
- * and the identity that mints it. A token never serves another origin or user.
- */
-async function ownerOf(
-  endpoint: RegistryEndpoint,
-  resolved: ResolvedCredentials | undefined,
-): Promise<string> {
-  return `${endpoint.base.origin}\u0000${await identityOf(resolved)}`;
 }
 
 /** Sends authenticated registry requests. Internal plumbing for the client. */
@@ -167,7 +126,11 @@ export class Transport {
       return known.ping;
     }
     const entry: { ping: Promise<RegistryEndpoint>; failedAt?: number } = {
-      ping: this.#ping(repository, signal),
+      ping: pingRegistry(this.#settings.http, repository, {
+        allowHttp: this.#httpAllowed(repository.apiHost, repository.isLoopback),
+        logger: this.#settings.logger,
+        ...(signal === undefined ? {} : { signal }),
+      }),
     };
     this.#endpoints.set(host, entry);
     entry.ping.catch((error) => {
@@ -176,68 +139,6 @@ export class Transport {
       else entry.failedAt = Date.now();
     });
     return entry.ping;
-  }
-
-  async #ping(repository: Repository, signal?: AbortSignal): Promise<RegistryEndpoint> {
-    const host = repository.apiHost;
-    const what = repository.repository === "" ? repository.registry : repository.name;
-    const attempt = async (scheme: "https" | "http") => {
-      const url = new URL(`${scheme}://${host}/v2/`);
-      const response = await this.#settings.http.send({
-        method: "GET",
-        url,
-        maxBytes: 64 * 1024,
-        what,
-        allowHttp: this.#httpAllowed(host, repository.isLoopback),
-        ...(signal === undefined ? {} : { signal }),
-      });
-      return { url, response };
-    };
-    let result: { url: URL; response: HttpResponse };
-    try {
-      result = await attempt("https");
-    } catch (error) {
-      if (!isPlainHttpAnswer(error)) throw error;
-      if (!this.#httpAllowed(host, repository.isLoopback)) {
-        throw new RegistryError(
-          "INSECURE_REGISTRY",
-          `Cannot reach ${
-            quote(host)
-          } over https: it answers plain HTTP; allow it with the insecureRegistries option (--insecure-registry ${host})`,
-          { cause: error },
-        );
-      }
-      this.#settings.logger.debug(`${host} answers plain HTTP; using http://`);
-      result = await attempt("http");
-    }
-    const { url, response } = result;
-    const endpoint: RegistryEndpoint = { base: new URL(url.origin) };
-    const challenge = response.status === 401
-      ? selectChallenge(response.headers.get("www-authenticate"))
-      : undefined;
-    if (challenge !== undefined) {
-      endpoint.challenge = challenge;
-    } else {
-      endpoint.answer = { status: response.status, registry: looksLikeApi(response) };
-    }
-    if (response.status === 404) {
-      // Every registry serves /v2/ (200 or 401): a 404 is a wrong port or a missing proxy route,
-      // and then no other 404 from this host means "absent" either.
-      throw new RegistryError(
-        "UNEXPECTED_STATUS",
-        `Cannot reach the registry API at ${
-          quote(host)
-        }: GET /v2/ answered 404, so this is not a registry (wrong host, port or proxy route?)`,
-        { status: 404 },
-      );
-    } else if (response.status >= 500 || response.status === 429) {
-      throw statusError(response, {
-        action: "reach the registry API at",
-        what: host,
-        context: "api",
-      });
-    }
-    return endpoint;
   }
 
   #fetchGrant(
@@ -273,12 +174,11 @@ export class Transport {
         `Cannot authenticate for ${quote(what)}: the Bearer challenge names no realm`,
       );
     }
-    return checkRealm(
-      challenge.realm,
-      repository.apiHost,
+    return checkRealm(challenge.realm, {
+      registryHost: repository.apiHost,
       what,
-      (host) => this.#httpAllowed(host, false),
-    );
+      allowHttpHost: (host) => this.#httpAllowed(host, false),
+    });
   }
 
   async #authorization(
@@ -298,18 +198,16 @@ export class Transport {
     }
     const realm = this.#realm(endpoint, repository, what);
     const fetchGrant = this.#fetchGrant(endpoint, realm, resolved, what, options.signal);
-    const owner = await ownerOf(endpoint, resolved);
+    const source: TokenSource = {
+      owner: await tokenOwner(endpoint.base.origin, resolved?.credentials),
+      realm: realm.href,
+      service: challenge.service,
+      fetchGrant,
+    };
     if (scopes.length === 1) {
       const token = options.renew && options.refused !== undefined
-        ? await this.#tokens.renew(
-          owner,
-          realm.href,
-          challenge.service,
-          scopes[0],
-          options.refused,
-          fetchGrant,
-        )
-        : await this.#tokens.get(owner, realm.href, challenge.service, scopes[0], fetchGrant);
+        ? await this.#tokens.renew(source, { scope: scopes[0], refused: options.refused })
+        : await this.#tokens.get(source, scopes[0]);
       return token === undefined ? undefined : `Bearer ${token}`;
     }
     return `Bearer ${(await fetchGrant(scopes)).token}`;
@@ -346,26 +244,22 @@ export class Transport {
           return;
         }
         if (resolved?.credentials.kind === "registryToken") return;
-        const owner = await ownerOf(endpoint, resolved);
+        const owner = await tokenOwner(endpoint.base.origin, resolved?.credentials);
         const group = groups.get(owner) ??
           (resolved === undefined ? { scopes: [] } : { resolved, scopes: [] });
         group.scopes.push(repo.scope("pull"));
         groups.set(owner, group);
       }));
       for (const [owner, group] of groups) {
-        this.#tokens.prefetch(
-          owner,
-          realm.href,
-          endpoint.challenge.service,
-          group.scopes,
-          this.#fetchGrant(
-            endpoint,
-            realm,
-            group.resolved,
-            `${repos[0].registry} (batch)`,
-            signal,
-          ),
+        const fetchGrant = this.#fetchGrant(
+          endpoint,
+          realm,
+          group.resolved,
+          `${repos[0].registry} (batch)`,
+          signal,
         );
+        const { service } = endpoint.challenge;
+        this.#tokens.prefetch({ owner, realm: realm.href, service, fetchGrant }, group.scopes);
       }
     }));
   }
@@ -565,7 +459,10 @@ export class Transport {
    * Answers a `WWW-Authenticate` header with a token, as the seed's
    * `authenticate_to_registry` did.
    */
-  async tokenFor(repository: Repository, header: string, what: string): Promise<string> {
+  async tokenFor(
+    repository: Repository,
+    { header, what }: { header: string; what: string },
+  ): Promise<string> {
     const challenge = selectChallenge(header);
     if (challenge === undefined || challenge.scheme !== "bearer") {
       throw new RegistryError(
@@ -585,16 +482,5 @@ export class Transport {
     const scopes = challenge.scopes.length > 0 ? challenge.scopes : [repository.scope("pull")];
     const grant = await this.#fetchGrant(endpoint, realm, resolved, what)(scopes);
     return grant.token;
-  }
-}
-
-/** Whether a `GET /v2/` answer is the registry API's: its version header, or a JSON object. */
-function looksLikeApi(response: HttpResponse): boolean {
-  if (response.headers.has("docker-distribution-api-version")) return true;
-  try {
-    const body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(response.body));
-    return typeof body === "object" && body !== null && !Array.isArray(body);
-  } catch {
-    return false;
   }
 }

@@ -11,7 +11,8 @@
 
 import { isRegistryError, quote, RegistryError } from "../errors.ts";
 import { parseReference, type Repository } from "../reference.ts";
-import { descriptorReference, getManifest, getReferrers, headManifest } from "../registry_api.ts";
+import { descriptorReference, getManifest, headManifest } from "../registry_api.ts";
+import { getReferrers } from "../referrers_api.ts";
 import {
   type ArtifactKind,
   classifyReferrer,

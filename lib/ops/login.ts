@@ -6,7 +6,7 @@
  */
 
 import { quote, RegistryError } from "../errors.ts";
-import { parseRepository, Repository } from "../reference.ts";
+import { parseRegistry, type RegistryName, Repository } from "../reference.ts";
 import type { OperationContext } from "./_context.ts";
 
 /**
@@ -24,22 +24,16 @@ export async function verifyCredentials(
   ctx: OperationContext,
   registry: string,
 ): Promise<"none" | "basic" | "bearer"> {
-  const input = String(registry).replace(/^https?:\/\//i, "").replace(/\/+$/, "");
-  const slash = input.indexOf("/");
-  const host = slash === -1 ? input : input.slice(0, slash);
-  const namespace = slash === -1 ? "" : input.slice(slash + 1);
-  const hostLike = host.includes(".") || host.includes(":") || host === "localhost" ||
-    host.startsWith("[");
-  let parsed: Repository | undefined;
+  let name: RegistryName;
   try {
-    if (hostLike) parsed = parseRepository(`${host}/${namespace || "regkit"}`);
-  } catch { /* reported below */ }
-  if (parsed === undefined) {
+    name = parseRegistry(registry);
+  } catch (error) {
     throw new RegistryError(
       "INVALID_REFERENCE",
       `Cannot log in to ${quote(String(registry))}: not a registry host (host[:port][/namespace])`,
+      { cause: error },
     );
   }
-  const repository = new Repository(parsed.registry, namespace);
+  const repository = new Repository(name.registry, name.namespace);
   return await ctx.transport.verify(repository, ctx.signal);
 }

@@ -68,7 +68,7 @@ export async function authenticateToRegistry(
 ): Promise<string> {
   const { imageReference, authHeader } = request;
   const ref = parseReference(imageReference);
-  return await ctx.transport.tokenFor(ref, authHeader, imageReference);
+  return await ctx.transport.tokenFor(ref, { header: authHeader, what: imageReference });
 }
 
 /** What {@linkcode checkContainerImageExists} checks. */
