@@ -24,6 +24,7 @@ import {
 
 const encoder = new TextEncoder();
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 /** The artifact type of cosign's signatures as OCI 1.1 referrers (`--registry-referrers-mode`). */
 const COSIGN_SIG_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json";
 const EMPTY_BYTES = encoder.encode("{}");
@@ -305,4 +306,28 @@ Deno.test("verifyMany() via the referrers API: 4 requests per signature format, 
   assert.equal(count(/\/blobs\//), 14, "one payload or bundle per signature");
   assert.equal(count(/\/tags\/list/), 1, "one tag listing for the .sig tags");
   assert.equal(server.requests.length, 14 * 4 + 7 * 2 + 2, "and one ping");
+});
+
+Deno.test("verify(): a bundle listed without its predicate annotation has its manifest read once", async () => {
+  // A fallback index written by a tool that does not copy the manifest's annotations.
+  await using server = startReferrersServer({ quirk: "404" });
+  const key = await generateKey();
+  const name = `${server.host}/a/app`;
+  const subject = await image(server, "a/app", "v1");
+  const bundle = await makeBundle(key, subject.digest);
+  const bundleRef = await bundleReferrer(server, "a/app", subject, bundle);
+  const index = encoder.encode(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_INDEX,
+    manifests: [{ mediaType: OCI_MANIFEST, digest: bundleRef, size: 1, artifactType: BUNDLE }],
+  }));
+  await server.put("a/app", subject.digest.replace(":", "-"), OCI_INDEX, index);
+  await using c = client();
+  const r = await c.verify(`${name}:v1`, { keys: [key.pem] });
+  assert.equal(summary(r), "verified ok:sigstore-bundle");
+  assert.ok(r.status === "verified" && r.signatures[0].via === "referrers-tag");
+  assert.deepEqual(
+    server.requests.filter((q) => q.includes(bundleRef) || q.includes("/blobs/")),
+    [`GET /v2/a/app/manifests/${bundleRef}`, `GET /v2/a/app/blobs/${await sha256(bundle)}`],
+  );
 });
