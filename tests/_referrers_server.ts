@@ -6,8 +6,9 @@
  * and annotations, `Link` pages, `?artifactType=` with `OCI-Filters-Applied`
  * when the filter is on), because no registry with that API can be installed
  * on these machines. Each quirk registries show instead can be switched on.
- * Manifests are stored as pushed (PUT by tag or digest); blobs are not
- * needed by discovery and are not served.
+ * Manifests are stored as pushed (PUT by tag or digest); blobs (signature
+ * payloads and bundles, which verification reads) are served by digest once
+ * stored with `putBlob`.
  *
  * @module
  */
@@ -52,6 +53,8 @@ export interface ReferrersServer {
     mediaType: string,
     body: Uint8Array,
   ): Promise<string>;
+  /** Stores a blob, served at `/v2/<repository>/blobs/<digest>`; returns its digest. */
+  putBlob(repository: string, body: Uint8Array): Promise<string>;
   /** Stops the server. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -70,6 +73,7 @@ async function digestOf(body: Uint8Array): Promise<string> {
 /** Starts the server on a free loopback port. */
 export function startReferrersServer(options: ReferrersServerOptions = {}): ReferrersServer {
   const manifests = new Map<string, Stored>(); // `${repo}@${ref}` → manifest
+  const blobs = new Map<string, Uint8Array>(); // `${repo}@${digest}` → blob
   const requests: string[] = [];
   const state: ReferrersServerOptions = { pageSize: 100, filter: true, quirk: "none", ...options };
   const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve(
@@ -96,6 +100,21 @@ export function startReferrersServer(options: ReferrersServerOptions = {}): Refe
         return new Response(request.method === "HEAD" ? null : stored.body as BodyInit, {
           headers,
         });
+      }
+      const blob = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+      if (blob) {
+        const body = blobs.get(`${blob[1]}@${blob[2]}`);
+        if (body === undefined) {
+          return Response.json({ errors: [{ code: "BLOB_UNKNOWN", message: "unknown" }] }, {
+            status: 404,
+          });
+        }
+        const headers = {
+          "content-type": "application/octet-stream",
+          "docker-content-digest": blob[2],
+          "content-length": String(body.length),
+        };
+        return new Response(request.method === "HEAD" ? null : body as BodyInit, { headers });
       }
       const tags = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname);
       if (tags) {
@@ -173,6 +192,11 @@ export function startReferrersServer(options: ReferrersServerOptions = {}): Refe
       const stored = { mediaType, body, digest };
       manifests.set(`${repository}@${digest}`, stored);
       if (reference !== null) manifests.set(`${repository}@${reference}`, stored);
+      return digest;
+    },
+    async putBlob(repository, body) {
+      const digest = await digestOf(body);
+      blobs.set(`${repository}@${digest}`, body);
       return digest;
     },
     async [Symbol.asyncDispose]() {

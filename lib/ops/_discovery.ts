@@ -244,6 +244,7 @@ export class Discovery {
           descriptorReference(repository, descriptor.digest),
           { what, signal: this.#ctx.signal },
         );
+        this.manifests.set(manifest.digest, manifest.json); // verification reads its layers
         annotations = stringValues(manifest.json.annotations);
         ({ kind, format } = classifyReferrer({ ...descriptor, annotations }));
       }
