@@ -94,7 +94,7 @@ export async function main(args: string[], io: CliIo = {}): Promise<number> {
       return 0;
     }
     checkFlags(command, flags);
-    const password = await readPassword(command, flags, streams.stdin, err);
+    const password = await readPassword(command, { flags, stdin: streams.stdin, err });
     const outcome = await command.run({
       flags,
       positionals: rest,

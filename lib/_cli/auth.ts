@@ -82,7 +82,7 @@ skipped candidate with the reason. Never prints a secret.`,
           : `Unknown subcommand "auth ${sub}"; see "regkit help auth"`,
       );
     }
-    checkOne("auth explain", rest, "reference");
+    checkOne("auth explain", { positionals: rest, noun: "reference" });
     await using client = await makeClient(ctx);
     const e = await client.explainCredentials(rest[0]);
     await ctx.out.write(
@@ -159,7 +159,7 @@ otherwise --password-stdin is required.`,
     undetermined: "credentials rejected (UNAUTHORIZED) or not verified",
   },
   async run(ctx: Context): Promise<Outcome> {
-    checkOne("login", ctx.positionals, "registry");
+    checkOne("login", { positionals: ctx.positionals, noun: "registry" });
     const input = ctx.positionals[0];
     const { key } = parseRegistry(input);
     const path = authFileToWrite(ctx, `log in to ${q(key)}`);
@@ -192,7 +192,7 @@ keeping every other entry. Prints "Removed login credentials for REGISTRY".`,
     only: ["INVALID_REFERENCE", "AUTH_FILE_INVALID", "INVALID_CONFIG"],
   },
   async run(ctx: Context): Promise<Outcome> {
-    checkOne("logout", ctx.positionals, "registry");
+    checkOne("logout", { positionals: ctx.positionals, noun: "registry" });
     const { key } = parseRegistry(ctx.positionals[0]);
     const path = authFileToWrite(ctx, `log out of ${q(key)}`);
     if (!(await removeCredentials(path, key))) {

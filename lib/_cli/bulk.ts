@@ -24,12 +24,13 @@ import { Progress } from "./progress.ts";
  * The exit section of a bulk command (exists, signed, artifacts): an answer
  * unknown for a configuration reason ends it with 2, any other unknown with 3.
  *
- * @param ok What 0 means.
- * @param missing What 1 means.
- * @param configuration What else 2 means for the command.
+ * @param meaning `ok`, what 0 means; `missing`, what 1 means; `configuration`,
+ *   what else 2 means for the command.
  * @returns The command's exit help.
  */
-export function bulkExit(ok: string, missing: string, configuration?: string): ExitHelp {
+export function bulkExit(
+  { ok, missing, configuration }: { ok: string; missing: string; configuration?: string },
+): ExitHelp {
   return {
     ok,
     missing,

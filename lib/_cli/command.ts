@@ -71,11 +71,13 @@ export interface Command {
  * Checks that a command got exactly one positional.
  *
  * @param command The command, for the message (`auth explain`).
- * @param positionals What it got.
- * @param noun What it takes, e.g. `reference`.
+ * @param got `positionals`, what it got, and `noun`, what it takes (e.g. `reference`).
  * @throws {CliError} `USAGE` unless there is exactly one.
  */
-export function checkOne(command: string, positionals: readonly string[], noun: string): void {
+export function checkOne(
+  command: string,
+  { positionals, noun }: { positionals: readonly string[]; noun: string },
+): void {
   const help = `see "regkit help ${command.split(" ")[0]}"`;
   if (positionals.length === 0) {
     throw usage(`"${command}" needs ${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}; ${help}`);
@@ -165,7 +167,9 @@ export async function makeClient(
     if (flags.authfile.trim() === "") throw usage(`Cannot use --authfile "": name a file`);
     options.authFile = flags.authfile;
   }
-  if (flags.retries !== undefined) options.retries = integerFlag("retries", flags.retries, 0, 100);
+  if (flags.retries !== undefined) {
+    options.retries = integerFlag("retries", flags.retries, { min: 0, max: 100 });
+  }
   if (flags.timeout !== undefined) options.timeoutMs = timeoutMs(flags.timeout);
   const credentials = explicit ??
     (flags.username !== undefined && ctx.password !== undefined

@@ -44,7 +44,7 @@ function textLine(result: ExistsResult, colors: boolean): string {
 async function run(ctx: Context): Promise<Outcome> {
   const concurrency = ctx.flags.concurrency === undefined
     ? DEFAULT_CONCURRENCY
-    : integerFlag("concurrency", ctx.flags.concurrency, 1, 1024);
+    : integerFlag("concurrency", ctx.flags.concurrency, { min: 1, max: 1024 });
   return await runBulk<ExistsResult>(ctx, {
     name: "exists",
     labels: ["present", "absent", "unknown"],
@@ -73,6 +73,6 @@ On a terminal, a progress line is shown on stderr (not with --quiet).`,
     json: `print JSON Lines: {"reference","status","digest"?,"code"?,"message"?}`,
     concurrency: true,
   },
-  exit: bulkExit("every answer present", "some answer absent and none unknown"),
+  exit: bulkExit({ ok: "every answer present", missing: "some answer absent and none unknown" }),
   run,
 };

@@ -301,12 +301,15 @@ export function unexpectedFlags(flags: Flags, allowed: CommandFlags): FlagName[]
  *
  * @param name The flag, for the message.
  * @param value The text given.
- * @param min The smallest value allowed.
- * @param max The largest value allowed.
+ * @param range `min` and `max`, the smallest and largest value allowed.
  * @returns The number.
  * @throws {CliError} `USAGE` naming the flag and the range.
  */
-export function integerFlag(name: FlagName, value: string, min: number, max: number): number {
+export function integerFlag(
+  name: FlagName,
+  value: string,
+  { min, max }: { min: number; max: number },
+): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw usage(

@@ -87,9 +87,9 @@ Deno.test("unexpectedFlags() allows global flags and the command's own", () => {
 });
 
 Deno.test("integerFlag() takes integers in range only", () => {
-  assert.equal(integerFlag("concurrency", " 16 ", 1, 1024), 16);
+  assert.equal(integerFlag("concurrency", " 16 ", { min: 1, max: 1024 }), 16);
   for (const bad of ["0", "1025", "-1", "1.5", "1e2", "", "0x10", "9007199254740993"]) {
-    assert.throws(() => integerFlag("concurrency", bad, 1, 1024), CliError, bad);
+    assert.throws(() => integerFlag("concurrency", bad, { min: 1, max: 1024 }), CliError, bad);
   }
 });
 

@@ -70,7 +70,7 @@ export const DIGEST: Command = {
   flags: { platform: true },
   exit: MISSING_EXIT,
   async run(ctx: Context): Promise<Outcome> {
-    checkOne("digest", ctx.positionals, "reference");
+    checkOne("digest", { positionals: ctx.positionals, noun: "reference" });
     await using client = await makeClient(ctx);
     await ctx.out.write((await client.digest(ctx.positionals[0], platformOf(ctx))) + "\n");
     return "ok";
@@ -87,7 +87,7 @@ export const MANIFEST: Command = {
   flags: { platform: true },
   exit: MISSING_EXIT,
   async run(ctx: Context): Promise<Outcome> {
-    checkOne("manifest", ctx.positionals, "reference");
+    checkOne("manifest", { positionals: ctx.positionals, noun: "reference" });
     await using client = await makeClient(ctx);
     await ctx.out.write((await client.manifest(ctx.positionals[0], platformOf(ctx))).bytes);
     return "ok";
@@ -115,7 +115,7 @@ An index is resolved to --platform, or to this machine's platform.
   },
   exit: MISSING_EXIT,
   async run(ctx: Context): Promise<Outcome> {
-    checkOne("inspect", ctx.positionals, "reference");
+    checkOne("inspect", { positionals: ctx.positionals, noun: "reference" });
     const { flags } = ctx;
     if (flags.raw && flags.config) {
       throw usage(`"inspect" takes --raw or --config, not both; see "regkit help inspect"`);
@@ -180,12 +180,12 @@ tags (default 1000000) is RESPONSE_TOO_LARGE, exit 3, after the ones printed.`,
   },
   exit: { ok: "listed", missing: "no such repository", missingCodes: ["NAME_UNKNOWN"] },
   async run(ctx: Context): Promise<Outcome> {
-    checkOne("tags", ctx.positionals, "repository");
+    checkOne("tags", { positionals: ctx.positionals, noun: "repository" });
     const input = ctx.positionals[0];
     const name = parseRepository(input).name;
     const maxTags = ctx.flags["max-tags"] === undefined
       ? undefined
-      : integerFlag("max-tags", ctx.flags["max-tags"], 1, Number.MAX_SAFE_INTEGER);
+      : integerFlag("max-tags", ctx.flags["max-tags"], { min: 1, max: Number.MAX_SAFE_INTEGER });
     await using client = await makeClient(ctx);
     const pages = client.tagPages(input, maxTags === undefined ? {} : { maxTags });
     // The registry's text: only names of the tag grammar are printed (#11 item 18).

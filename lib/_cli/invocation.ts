@@ -41,17 +41,13 @@ export function checkFlags(command: Command, flags: Flags): void {
  * Outside `login` (which may prompt), `--username` and a password go together.
  *
  * @param command The command to run.
- * @param flags The flags given.
- * @param stdin Standard input.
- * @param err Standard error, for the warning.
+ * @param streams `flags` given, `stdin`, and `err` (standard error, for the warning).
  * @returns The password, if one was given.
  * @throws {CliError} `USAGE` when the flags do not fit together or the password is empty.
  */
 export async function readPassword(
   command: Command,
-  flags: Flags,
-  stdin: ReadableStream<Uint8Array>,
-  err: Output,
+  { flags, stdin, err }: { flags: Flags; stdin: ReadableStream<Uint8Array>; err: Output },
 ): Promise<string | undefined> {
   let password: string | undefined;
   if (flags.password !== undefined) {

@@ -29,7 +29,7 @@ const TYPES = ["signature", "attestation", "sbom", "referrers", "digest"] as con
 const KINDS: readonly ArtifactKind[] = ["signature", "attestation", "sbom", "other"];
 
 async function triangulate(ctx: Context): Promise<Outcome> {
-  checkOne("triangulate", ctx.positionals, "reference");
+  checkOne("triangulate", { positionals: ctx.positionals, noun: "reference" });
   const type = ctx.flags.type ?? "signature";
   if (!(TYPES as readonly string[]).includes(type)) {
     throw usage(`Cannot use --type ${JSON.stringify(type)}: expected one of ${TYPES.join(", ")}`);
@@ -90,7 +90,7 @@ function signatureRepo(ctx: Context): { signatureRepository?: string } {
 function concurrencyOf(ctx: Context): number {
   return ctx.flags.concurrency === undefined
     ? 8
-    : integerFlag("concurrency", ctx.flags.concurrency, 1, 1024);
+    : integerFlag("concurrency", ctx.flags.concurrency, { min: 1, max: 1024 });
 }
 
 function unknownLine(reference: string, code: string, message: string, colors: boolean): string {
@@ -332,7 +332,7 @@ With --json, one JSON object per image.`,
     kind: true,
     json: "print JSON Lines, one object per image",
   },
-  exit: bulkExit("every image answered", "some image absent and none unknown"),
+  exit: bulkExit({ ok: "every image answered", missing: "some image absent and none unknown" }),
   async run(ctx: Context): Promise<Outcome> {
     const platforms = platformsOf(ctx, true);
     const kinds = kindsOf(ctx);
@@ -387,11 +387,11 @@ log or certificate is checked (as cosign's --insecure-ignore-tlog with --key).`,
     platforms: "index (default) or all: every child of an index must be signed too",
     json: `print JSON Lines: {"reference","status","digest","signatures":[…],"platforms"?}`,
   },
-  exit: bulkExit(
-    "every image signed (verified, with --key)",
-    "some image unsigned, unverified or absent, and none unknown",
-    "a --key file that cannot be read or is not a supported key",
-  ),
+  exit: bulkExit({
+    ok: "every image signed (verified, with --key)",
+    missing: "some image unsigned, unverified or absent, and none unknown",
+    configuration: "a --key file that cannot be read or is not a supported key",
+  }),
   async run(ctx: Context): Promise<Outcome> {
     if (ctx.flags.key !== undefined) return await signedWithKeys(ctx);
     if (ctx.flags.identity !== undefined || ctx.flags.annotation !== undefined) {

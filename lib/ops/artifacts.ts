@@ -92,14 +92,23 @@ function buildkitArtifact(d: Descriptor, repository: Reference) {
   };
 }
 
+/** One image to examine: its reference as parsed and as given, and the batch's discovery. */
+export interface ExamineTarget {
+  /** The batch's (or the call's) discovery. */
+  discovery: Discovery;
+  /** The reference. */
+  ref: Reference;
+  /** The reference as given, for results and messages. */
+  input: string;
+}
+
 /** Examines one image (see `artifacts`). */
 export async function examine(
   ctx: OperationContext,
-  discovery: Discovery,
-  ref: Reference,
-  input: string,
+  target: ExamineTarget,
   options: Plan,
 ): Promise<ArtifactsResult> {
+  const { discovery, ref, input } = target;
   try {
     const where = options.signatureRepository ?? ref.repo;
     let digest = ref.digest;
@@ -226,7 +235,7 @@ export async function artifacts(
   const checked = plan(options);
   const ref = parseReference(imageReference);
   const discovery = new Discovery(ctx, candidates(checked.kinds));
-  return await examine(ctx, discovery, ref, imageReference, checked);
+  return await examine(ctx, { discovery, ref, input: imageReference }, checked);
 }
 
 /**
@@ -243,7 +252,21 @@ export function artifactsMany(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: ArtifactsManyOptions = {},
 ): AsyncIterableIterator<ArtifactsResult> {
-  return examineMany(ctx, inputs, options.concurrency, plan(options), (found) => found);
+  return examineMany(ctx, inputs, {
+    concurrency: options.concurrency,
+    plan: plan(options),
+    finish: (found) => found,
+  });
+}
+
+/** Options for {@linkcode examineMany}. */
+export interface ExamineManyOptions<R> {
+  /** Checks at once (checked here). @default {8} */
+  concurrency: number | undefined;
+  /** The checked plan. */
+  plan: Plan;
+  /** What to make of one image's examination. */
+  finish: (found: ArtifactsResult, discovery: Discovery) => R | Promise<R>;
 }
 
 /**
@@ -252,24 +275,21 @@ export function artifactsMany(
  *
  * @param ctx The client's wiring.
  * @param inputs References.
- * @param concurrency The option's value (checked here).
- * @param checked The checked plan.
- * @param finish What to make of one image's examination.
+ * @param options Concurrency, the checked plan, and what to make of each image.
  * @returns The results, in input order.
  * @throws {RangeError} At once, for a bad `concurrency`.
  */
 export function examineMany<R>(
   ctx: OperationContext,
   inputs: Iterable<string> | AsyncIterable<string>,
-  concurrency: number | undefined,
-  checked: Plan,
-  finish: (found: ArtifactsResult, discovery: Discovery) => R | Promise<R>,
+  options: ExamineManyOptions<R>,
 ): AsyncIterableIterator<R | UnknownResult> {
+  const { concurrency, plan: checked, finish } = options;
   const n = checkConcurrency(concurrency ?? 8);
   const discovery = new Discovery(ctx, candidates(checked.kinds));
   return runMany<R | UnknownResult>(ctx, inputs, n, {
     run: async (ref, input) =>
-      await finish(await examine(ctx, discovery, ref, input, checked), discovery),
+      await finish(await examine(ctx, { discovery, ref, input }, checked), discovery),
     invalid: unknown,
     plan: (refs) => {
       for (const ref of refs) discovery.expect(checked.signatureRepository ?? ref.repo);
@@ -307,7 +327,7 @@ export async function signed(
   const checked = signedPlan(options);
   const ref = parseReference(imageReference);
   const discovery = new Discovery(ctx, candidates(checked.kinds));
-  return toSigned(await examine(ctx, discovery, ref, imageReference, checked));
+  return toSigned(await examine(ctx, { discovery, ref, input: imageReference }, checked));
 }
 
 /**
@@ -324,7 +344,11 @@ export function signedMany(
   inputs: Iterable<string> | AsyncIterable<string>,
   options: SignedManyOptions = {},
 ): AsyncIterableIterator<SignedResult> {
-  return examineMany(ctx, inputs, options.concurrency, signedPlan(options), toSigned);
+  return examineMany(ctx, inputs, {
+    concurrency: options.concurrency,
+    plan: signedPlan(options),
+    finish: toSigned,
+  });
 }
 
 /**

@@ -221,7 +221,7 @@ export async function verify(
   const checked = await check(options);
   const ref = parseReference(imageReference);
   const discovery = new Discovery(ctx, candidates(checked.plan.kinds));
-  const found = await examine(ctx, discovery, ref, imageReference, checked.plan);
+  const found = await examine(ctx, { discovery, ref, input: imageReference }, checked.plan);
   return await verifyFound(ctx, discovery, found, checked);
 }
 
@@ -240,11 +240,9 @@ export async function* verifyMany(
   options: VerifyManyOptions,
 ): AsyncIterableIterator<VerifyResult> {
   const checked = await check(options);
-  yield* examineMany(
-    ctx,
-    inputs,
-    options.concurrency,
-    checked.plan,
-    (found, discovery) => verifyFound(ctx, discovery, found, checked),
-  );
+  yield* examineMany(ctx, inputs, {
+    concurrency: options.concurrency,
+    plan: checked.plan,
+    finish: (found, discovery) => verifyFound(ctx, discovery, found, checked),
+  });
 }

@@ -218,15 +218,13 @@ export function derToRaw(der: Uint8Array, size: number): Uint8Array {
  * Whether `signature` over `data` verifies with `key`.
  *
  * @param key The key.
- * @param signature The signature as stored (DER for ECDSA).
- * @param data The signed bytes.
+ * @param signed `signature`, as stored (DER for ECDSA), and `data`, the signed bytes.
  * @returns `true` when it verifies; `"encoding"` when the signature is not
  *   even well-formed for the key's algorithm; `false` otherwise.
  */
 export async function verifyWith(
   key: VerificationKey,
-  signature: Uint8Array,
-  data: Uint8Array,
+  { signature, data }: { signature: Uint8Array; data: Uint8Array },
 ): Promise<boolean | "encoding"> {
   const bytes = data as BufferSource;
   if (key.algorithm === "ecdsa-p256" || key.algorithm === "ecdsa-p384") {

@@ -91,7 +91,7 @@ async function byKey(
   if (signature === undefined) return no("bad-signature-encoding", "the signature is not base64");
   let encoding = true;
   for (const key of keys) {
-    const ok = await verifyWith(key, signature, data);
+    const ok = await verifyWith(key, { signature, data });
     if (ok === true) return key;
     if (ok === false) encoding = false;
   }
