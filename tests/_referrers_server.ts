@@ -204,3 +204,40 @@ export function startReferrersServer(options: ReferrersServerOptions = {}): Refe
     },
   };
 }
+
+/** The OCI empty descriptor (`{}`), the config of artifacts. */
+export const EMPTY_DESCRIPTOR = {
+  mediaType: "application/vnd.oci.empty.v1+json",
+  digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+  size: 2,
+} as const;
+
+/** A subject's descriptor. */
+export interface SubjectDescriptor {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/**
+ * Pushes a small OCI image manifest (no layers; the tag in its annotations, so each is distinct)
+ * to be a subject of referrers.
+ *
+ * @returns Its descriptor.
+ */
+export async function pushSubject(
+  server: ReferrersServer,
+  repo: string,
+  tag: string,
+): Promise<SubjectDescriptor> {
+  const mediaType = "application/vnd.oci.image.manifest.v1+json";
+  const body = new TextEncoder().encode(JSON.stringify({
+    schemaVersion: 2,
+    mediaType,
+    config: { ...EMPTY_DESCRIPTOR, mediaType: "application/vnd.oci.image.config.v1+json" },
+    layers: [],
+    annotations: { tag },
+  }));
+  const digest = await server.put(repo, tag, mediaType, body);
+  return { digest, mediaType, size: body.length };
+}

@@ -10,6 +10,8 @@
 import assert from "node:assert/strict";
 import { ContainerRegistryClient } from "../mod.ts";
 import {
+  EMPTY_DESCRIPTOR,
+  pushSubject,
   type ReferrersQuirk,
   type ReferrersServer,
   startReferrersServer,
@@ -19,11 +21,7 @@ const encoder = new TextEncoder();
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json";
-const EMPTY = {
-  mediaType: "application/vnd.oci.empty.v1+json",
-  digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-  size: 2,
-};
+const EMPTY = EMPTY_DESCRIPTOR;
 
 function client() {
   return new ContainerRegistryClient({
@@ -31,18 +29,6 @@ function client() {
     retries: 0,
     backoff: { baseDelayMs: 1, maxDelayMs: 2 },
   });
-}
-
-async function image(server: ReferrersServer, repo: string, tag: string) {
-  const body = encoder.encode(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { ...EMPTY, mediaType: "application/vnd.oci.image.config.v1+json" },
-    layers: [],
-    annotations: { tag },
-  }));
-  const digest = await server.put(repo, tag, OCI_MANIFEST, body);
-  return { digest, mediaType: OCI_MANIFEST, size: body.length };
 }
 
 async function referrer(
@@ -68,7 +54,7 @@ const SIGN = { "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign
 
 Deno.test("referrers API: every page, the filter as applied, and signatures classified", async () => {
   await using server = startReferrersServer({ pageSize: 2 });
-  const subject = await image(server, "app", "v1");
+  const subject = await pushSubject(server, "app", "v1");
   await referrer(server, "app", subject, BUNDLE, SIGN);
   await referrer(server, "app", subject, BUNDLE, {
     "dev.sigstore.bundle.predicateType": "https://slsa.dev/provenance/v1",
@@ -115,7 +101,7 @@ Deno.test("referrers API: no fallback-tag request where the API answers, learnt 
   await using server = startReferrersServer();
   const refs: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const subject = await image(server, "many", `t${i}`);
+    const subject = await pushSubject(server, "many", `t${i}`);
     if (i % 2 === 0) await referrer(server, "many", subject, BUNDLE, SIGN);
     refs.push(`${server.host}/many:t${i}`);
   }
@@ -145,7 +131,7 @@ Deno.test("referrers quirks fall back to the tag schema, keeping the reason", as
   for (const [quirk, reason] of FALLBACK_QUIRKS) {
     await t.step(quirk, async () => {
       await using server = startReferrersServer({ quirk });
-      const subject = await image(server, "q", "v1");
+      const subject = await pushSubject(server, "q", "v1");
       const sig = await referrer(server, "q", subject, BUNDLE, SIGN);
       const index = encoder.encode(JSON.stringify({
         schemaVersion: 2,
@@ -172,7 +158,7 @@ Deno.test("referrers quirks fall back to the tag schema, keeping the reason", as
 
 Deno.test("a registry failure on the referrers API is unknown, never unsigned", async () => {
   await using server = startReferrersServer({ quirk: "500" });
-  await image(server, "f", "v1");
+  await pushSubject(server, "f", "v1");
   await using c = client();
   const r = await c.signed(`${server.host}/f:v1`);
   assert.equal(r.status, "unknown");
@@ -182,7 +168,7 @@ Deno.test("a registry failure on the referrers API is unknown, never unsigned", 
 
 Deno.test("a Link to another host on a referrers page is refused, not followed", async () => {
   await using server = startReferrersServer({ foreignLink: true });
-  const subject = await image(server, "l", "v1");
+  const subject = await pushSubject(server, "l", "v1");
   await referrer(server, "l", subject, BUNDLE, SIGN);
   await using c = client();
   const r = await c.signed(`${server.host}/l:v1`);
@@ -193,7 +179,7 @@ Deno.test("a Link to another host on a referrers page is refused, not followed",
 
 Deno.test("a fallback tag that resolves to the image itself (GitLab) is no referrers index", async () => {
   await using server = startReferrersServer({ quirk: "404" });
-  const child = await image(server, "g", "child");
+  const child = await pushSubject(server, "g", "child");
   const indexBody = encoder.encode(JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_INDEX,

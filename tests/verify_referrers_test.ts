@@ -9,7 +9,12 @@
 
 import assert from "node:assert/strict";
 import { ContainerRegistryClient, parsePublicKey, type VerifyResult } from "../mod.ts";
-import { type ReferrersServer, startReferrersServer } from "./_referrers_server.ts";
+import {
+  EMPTY_DESCRIPTOR,
+  pushSubject,
+  type ReferrersServer,
+  startReferrersServer,
+} from "./_referrers_server.ts";
 import { sha256 } from "./_images.ts";
 import {
   BUNDLE,
@@ -28,11 +33,7 @@ const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 /** The artifact type of cosign's signatures as OCI 1.1 referrers (`--registry-referrers-mode`). */
 const COSIGN_SIG_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json";
 const EMPTY_BYTES = encoder.encode("{}");
-const EMPTY = {
-  mediaType: "application/vnd.oci.empty.v1+json",
-  digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-  size: 2,
-};
+const EMPTY = EMPTY_DESCRIPTOR;
 
 function client() {
   return new ContainerRegistryClient({
@@ -40,18 +41,6 @@ function client() {
     retries: 0,
     backoff: { baseDelayMs: 1, maxDelayMs: 2 },
   });
-}
-
-async function image(server: ReferrersServer, repo: string, tag: string): Promise<Subject> {
-  const body = encoder.encode(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    config: { ...EMPTY, mediaType: "application/vnd.oci.image.config.v1+json" },
-    layers: [],
-    annotations: { tag },
-  }));
-  const digest = await server.put(repo, tag, OCI_MANIFEST, body);
-  return { digest, mediaType: OCI_MANIFEST, size: body.length };
 }
 
 /** Pushes a referrer of `subject` (blobs first, then the manifest by digest); its digest. */
@@ -133,18 +122,18 @@ Deno.test("verify() via the referrers API: a cosign signature artifact, a v3 bun
   const ours = await generateKey();
   const theirs = await generateKey();
   const name = `${server.host}/r/app`;
-  const sig = await image(server, "r/app", "sig");
+  const sig = await pushSubject(server, "r/app", "sig");
   const sigRef = await signatureReferrer(server, "r/app", sig, [
     await signLayer(ours, name, sig.digest),
   ]);
-  const bundled = await image(server, "r/app", "bundle");
+  const bundled = await pushSubject(server, "r/app", "bundle");
   const bundleRef = await bundleReferrer(
     server,
     "r/app",
     bundled,
     await makeBundle(ours, bundled.digest),
   );
-  const both = await image(server, "r/app", "both");
+  const both = await pushSubject(server, "r/app", "both");
   const bothSig = await signatureReferrer(server, "r/app", both, [
     await signLayer(ours, name, both.digest),
   ]);
@@ -192,15 +181,15 @@ Deno.test("verify() via the referrers API: wrong key, another digest's signature
   const ours = await generateKey();
   const theirs = await generateKey();
   const name = `${server.host}/n/app`;
-  const both = await image(server, "n/app", "both");
+  const both = await pushSubject(server, "n/app", "both");
   await signatureReferrer(server, "n/app", both, [await signLayer(ours, name, both.digest)]);
   await bundleReferrer(server, "n/app", both, await makeBundle(ours, both.digest));
-  const other = await image(server, "n/app", "other");
+  const other = await pushSubject(server, "n/app", "other");
   // Signatures made for another digest, attached to this image.
-  const copied = await image(server, "n/app", "copied");
+  const copied = await pushSubject(server, "n/app", "copied");
   await signatureReferrer(server, "n/app", copied, [await signLayer(ours, name, other.digest)]);
   await bundleReferrer(server, "n/app", copied, await makeBundle(ours, other.digest));
-  await image(server, "n/app", "plain");
+  await pushSubject(server, "n/app", "plain");
 
   await using c = client();
   const options = { keys: [ours.pem], identity: name };
@@ -237,12 +226,12 @@ Deno.test("verify() via the referrers API: exact requests for one image", async 
   await using server = startReferrersServer();
   const key = await generateKey();
   const name = `${server.host}/c/app`;
-  const both = await image(server, "c/app", "both");
+  const both = await pushSubject(server, "c/app", "both");
   const layer = await signLayer(key, name, both.digest);
   const sigRef = await signatureReferrer(server, "c/app", both, [layer]);
   const bundle = await makeBundle(key, both.digest);
   const bundleRef = await bundleReferrer(server, "c/app", both, bundle);
-  const plain = await image(server, "c/app", "plain");
+  const plain = await pushSubject(server, "c/app", "plain");
   await using c = client();
 
   server.requests.length = 0;
@@ -280,7 +269,7 @@ Deno.test("verifyMany() via the referrers API: 4 requests per signature format, 
   const refs: string[] = [];
   const want: string[] = [];
   for (let i = 0; i < 21; i++) {
-    const subject = await image(server, "m/app", `t${i}`);
+    const subject = await pushSubject(server, "m/app", `t${i}`);
     if (i % 3 === 0) {
       await signatureReferrer(server, "m/app", subject, [
         await signLayer(key, name, subject.digest),
@@ -313,7 +302,7 @@ Deno.test("verify(): a bundle listed without its predicate annotation has its ma
   await using server = startReferrersServer({ quirk: "404" });
   const key = await generateKey();
   const name = `${server.host}/a/app`;
-  const subject = await image(server, "a/app", "v1");
+  const subject = await pushSubject(server, "a/app", "v1");
   const bundle = await makeBundle(key, subject.digest);
   const bundleRef = await bundleReferrer(server, "a/app", subject, bundle);
   const index = encoder.encode(JSON.stringify({
